@@ -1,0 +1,182 @@
+"""The two ingestion jobs as plain functions: daily OHLCV and ticker metadata.
+
+Lambda handlers and the CLI are thin wrappers over `fetch_ohlcv` and `fetch_tickers`.
+Order of operations is what makes a run safe to repeat or interrupt: land a batch file
+(durably), then advance the watermark, then move on; the audit row records the outcome,
+failures included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from ingestion.calendar import TradingCalendar
+from ingestion.lake import Lake
+from ingestion.landing import land_bars, land_tickers
+from ingestion.runs import OHLCV, TICKERS, RunSummary, audited, utcnow
+from ingestion.sources import MarketSource
+from ingestion.symbols import require_symbol
+from ingestion.watermarks import MARKET, WatermarkStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HISTORY_START = dt.date(2003, 9, 10)  # Polygon's daily history starts here
+
+
+@dataclass(frozen=True)
+class OhlcvRequest:
+    """What to fetch.
+
+    end: the last session wanted. start: the first, when there is no watermark (or with
+    backfill). symbols: fetch these through the per-ticker endpoint instead of the whole
+    market. backfill: refetch start..end even if already landed (restates history).
+    """
+
+    end: dt.date
+    start: dt.date | None = None
+    symbols: tuple[str, ...] | None = None
+    backfill: bool = False
+    history_start: dt.date = DEFAULT_HISTORY_START
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        if self.symbols is not None:
+            object.__setattr__(self, "symbols", tuple(require_symbol(s) for s in self.symbols))
+
+
+def fetch_ohlcv(
+    source: MarketSource,
+    lake: Lake,
+    store: WatermarkStore,
+    calendar: TradingCalendar,
+    request: OhlcvRequest,
+) -> dict[str, Any]:
+    """Land OHLCV for the request, filling every session missed since the watermark."""
+    run = store.start_run(OHLCV, source.name, request.start, request.end)
+    summary = RunSummary(run.run_id, OHLCV, source.name)
+
+    def body() -> None:
+        if request.symbols is None:
+            _fetch_market(source, lake, store, calendar, request, summary)
+        else:
+            _fetch_symbols(source, lake, store, calendar, request, summary)
+        if summary.status == "running":
+            summary.status = "succeeded"
+
+    return audited(store, summary, run, body)
+
+
+def _fetch_market(
+    source: MarketSource,
+    lake: Lake,
+    store: WatermarkStore,
+    calendar: TradingCalendar,
+    request: OhlcvRequest,
+    summary: RunSummary,
+) -> None:
+    watermark = None if request.backfill else store.get(OHLCV, MARKET)
+    if watermark is not None:
+        sessions = calendar.sessions_after(watermark, request.end)
+    else:
+        sessions = calendar.sessions_between(request.start or request.end, request.end)
+    log.info("ohlcv market fetch", extra={"sessions": len(sessions), "watermark": watermark})
+    for session in sessions:
+        bars = source.grouped_daily(session)
+        if bars.num_rows == 0:
+            # A session with no bars means "not published yet" (or an outage): stop here
+            # so the watermark stays put and the next run asks again.
+            summary.empty_sessions.append(session.isoformat())
+            summary.status = "partial"
+            break
+        batch = land_bars(lake, calendar, bars, source.name, utcnow())
+        summary.add(batch)
+        summary.sessions.append(session.isoformat())
+        marks = dict(batch.max_date_by_symbol)
+        marks[MARKET] = session
+        store.advance(OHLCV, marks, summary.run_id)
+        summary.watermark = session.isoformat()
+    if summary.sessions:
+        _restate_splits(source, lake, store, calendar, request, summary)
+
+
+def _restate_splits(
+    source: MarketSource,
+    lake: Lake,
+    store: WatermarkStore,
+    calendar: TradingCalendar,
+    request: OhlcvRequest,
+    summary: RunSummary,
+) -> None:
+    """A split rewrites a symbol's adjusted history: refetch it whole, as one batch."""
+    first = dt.date.fromisoformat(summary.sessions[0])
+    last = dt.date.fromisoformat(summary.sessions[-1])
+    for symbol, executed, _ratio in source.splits(first, last):
+        try:
+            symbol = require_symbol(symbol)
+        except ValueError:
+            log.warning("split for unusable symbol skipped", extra={"symbol": repr(symbol)})
+            continue
+        bars = source.ticker_range(symbol, request.history_start, last)
+        if bars.num_rows == 0:
+            continue
+        batch = land_bars(lake, calendar, bars, source.name, utcnow())
+        summary.add(batch)
+        summary.restated_symbols.append(symbol)
+        store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
+        log.info("split restated", extra={"symbol": symbol, "executed": executed.isoformat()})
+
+
+def _fetch_symbols(
+    source: MarketSource,
+    lake: Lake,
+    store: WatermarkStore,
+    calendar: TradingCalendar,
+    request: OhlcvRequest,
+    summary: RunSummary,
+) -> None:
+    assert request.symbols is not None
+    marks = {} if request.backfill else store.get_many(OHLCV, request.symbols)
+    for symbol in request.symbols:
+        if symbol in marks:
+            pending = calendar.sessions_after(marks[symbol], request.end)
+            if not pending:
+                continue
+            start = pending[0]
+        else:
+            start = request.start or request.end
+        bars: pa.Table = source.ticker_range(symbol, start, request.end)
+        if bars.num_rows == 0:
+            summary.empty_sessions.append(f"{symbol}:{start.isoformat()}..{request.end}")
+            continue
+        batch = land_bars(lake, calendar, bars, source.name, utcnow())
+        summary.add(batch)
+        summary.symbols.append(symbol)
+        store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
+
+
+def fetch_tickers(
+    source: MarketSource, lake: Lake, store: WatermarkStore, as_of: dt.date
+) -> dict[str, Any]:
+    """Land the ticker list as of a date: active and delisted names, one batch."""
+    run = store.start_run(TICKERS, source.name, as_of, as_of)
+    summary = RunSummary(run.run_id, TICKERS, source.name)
+
+    def body() -> None:
+        tables = [source.tickers(as_of, active=True), source.tickers(as_of, active=False)]
+        tickers = pa.concat_tables(tables)
+        if tickers.num_rows == 0:
+            raise RuntimeError(f"the source returned no tickers as of {as_of}")
+        batch = land_tickers(lake, tickers, source.name, utcnow())
+        summary.add(batch)
+        summary.sessions.append(as_of.isoformat())
+        store.advance(TICKERS, {MARKET: as_of}, summary.run_id)
+        summary.watermark = as_of.isoformat()
+        summary.status = "succeeded"
+
+    return audited(store, summary, run, body)

@@ -1,0 +1,22 @@
+"""Lambda: land the tickers reference (active and delisted) into Bronze.
+
+Event: {"date": "YYYY-MM-DD"} (optional; default the latest published session).
+Returns the run summary: run_id, status, rows landed, invalid rows, file written.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ingestion.events import parse_meta_event
+from ingestion.fetch import fetch_tickers
+from ingestion.runtime import runtime
+
+logging.getLogger().setLevel(logging.INFO)
+
+
+def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
+    with runtime() as rt:
+        as_of = parse_meta_event(event, rt.default_date())
+        return fetch_tickers(rt.source, rt.lake, rt.store, as_of)

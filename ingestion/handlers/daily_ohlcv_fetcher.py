@@ -1,0 +1,22 @@
+"""Lambda: land daily OHLCV bars into Bronze. Event shape: `ingestion.events`.
+
+Returns the run summary (plain JSON for Step Functions): run_id, status, sessions landed,
+files written, rows landed, invalid rows by reason, restated symbols, new watermark.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ingestion.events import parse_ohlcv_event
+from ingestion.fetch import fetch_ohlcv
+from ingestion.runtime import runtime
+
+logging.getLogger().setLevel(logging.INFO)
+
+
+def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
+    with runtime() as rt:
+        request = parse_ohlcv_event(event, rt.default_date())
+        return fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request)

@@ -1,0 +1,84 @@
+"""Turn a source table into a Bronze landing file: lineage columns, validity, atomic write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion.bars import (
+    LANDING_OHLCV_SCHEMA,
+    LANDING_TICKERS_SCHEMA,
+    invalid_reasons,
+    ticker_invalid_reasons,
+)
+from ingestion.calendar import TradingCalendar
+from ingestion.lake import Lake, new_batch_id
+
+
+@dataclass
+class LandedBatch:
+    batch_id: str
+    path: str
+    rows: int
+    invalid_rows: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    max_date_by_symbol: dict[str, dt.date] = field(default_factory=dict)
+
+
+def _lineage(table: pa.Table, source: str, now: dt.datetime, batch_id: str) -> pa.Table:
+    n = table.num_rows
+    return (
+        table.append_column("source", pa.array([source] * n, pa.string()))
+        .append_column("ingested_at", pa.array([now] * n, pa.timestamp("us", tz="UTC")))
+        .append_column("batch_id", pa.array([batch_id] * n, pa.string()))
+    )
+
+
+def _reason_counts(reasons: pa.Array) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for value in reasons.drop_null().to_pylist():
+        counts.update(value.split(";"))
+    return dict(sorted(counts.items()))
+
+
+def land_bars(
+    lake: Lake, calendar: TradingCalendar, bars: pa.Table, source: str, now: dt.datetime
+) -> LandedBatch:
+    """Validate and write one OHLCV batch; nothing is dropped, bad rows carry a reason."""
+    batch_id = new_batch_id(now)
+    reasons = invalid_reasons(bars, calendar)
+    table = _lineage(bars, source, now, batch_id).append_column("invalid_reason", reasons)
+    table = table.cast(LANDING_OHLCV_SCHEMA)
+    path = lake.landing_path("ohlcv", now.astimezone(dt.UTC).date(), batch_id)
+    lake.write_parquet(table, path)
+    latest = bars.group_by("symbol").aggregate([("date", "max")])
+    return LandedBatch(
+        batch_id=batch_id,
+        path=lake.display(path),
+        rows=table.num_rows,
+        invalid_rows=table.num_rows - reasons.null_count,
+        reasons=_reason_counts(reasons),
+        max_date_by_symbol=dict(
+            zip(latest["symbol"].to_pylist(), latest["date_max"].to_pylist(), strict=True)
+        ),
+    )
+
+
+def land_tickers(lake: Lake, tickers: pa.Table, source: str, now: dt.datetime) -> LandedBatch:
+    batch_id = new_batch_id(now)
+    reasons = ticker_invalid_reasons(tickers)
+    table = _lineage(tickers, source, now, batch_id).append_column("invalid_reason", reasons)
+    table = table.cast(LANDING_TICKERS_SCHEMA)
+    path = lake.landing_path("tickers", now.astimezone(dt.UTC).date(), batch_id)
+    lake.write_parquet(table, path)
+    return LandedBatch(
+        batch_id=batch_id,
+        path=lake.display(path),
+        rows=table.num_rows,
+        invalid_rows=int(pc.sum(pc.is_valid(reasons)).as_py() or 0),
+        reasons=_reason_counts(reasons),
+    )

@@ -1,0 +1,325 @@
+"""Polygon (Massive) REST client for daily bars, tickers and splits.
+
+Contract notes: auth by `Authorization: Bearer` so the key never sits in a URL; `t` is epoch
+ms whose America/New_York date is the trading date (grouped bars stamp 16:00 ET, range bars
+00:00 ET); closed days answer 200 without `results`; `next_url` omits the key and may name
+another host, so only its path and query are followed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import requests
+
+from ingestion.bars import BAR_SCHEMA, TICKER_SCHEMA
+from ingestion.symbols import require_symbol
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+OK_STATUSES = frozenset({"OK", "DELAYED"})
+BAR_KEYS = ("o", "h", "l", "c", "v", "t")
+
+
+class PolygonError(RuntimeError):
+    """Any failure talking to Polygon. Messages never contain the API key."""
+
+
+class PolygonHTTPError(PolygonError):
+    def __init__(self, status: int, path: str, detail: str) -> None:
+        super().__init__(f"Polygon answered HTTP {status} for {path}: {detail}")
+        self.status = status
+
+
+class PolygonPayloadError(PolygonError):
+    """The body is not what the endpoint promises (bad JSON, missing keys, wrong types)."""
+
+
+def _retry_after_seconds(value: str | None, now: float) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - now) if parsed else None
+
+
+def _error_detail(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason
+    if isinstance(body, dict):
+        return str(body.get("error") or body.get("message") or body.get("status") or body)[:300]
+    return str(body)[:300]
+
+
+def _ny_dates(epoch_ms: list[int]) -> pa.Array:
+    utc = pa.array(epoch_ms, pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
+    local = pc.local_timestamp(utc.cast(pa.timestamp("ms", tz="America/New_York")))
+    return local.cast(pa.date32())
+
+
+def _number(row: dict[str, Any], key: str, index: int) -> float | None:
+    value = row.get(key)
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    raise PolygonPayloadError(f"result {index}: {key}={value!r} is not a number")
+
+
+class PolygonClient:
+    """Grouped daily bars, per-ticker ranges, the tickers list and splits."""
+
+    name = "polygon"
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = "https://api.polygon.io",
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        include_otc: bool = False,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not api_key:
+            raise PolygonError("an API key is required")
+        self._api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.include_otc = include_otc
+        self._sleep = sleep
+        self._session = session or requests.Session()
+        self._session.headers.update(
+            {
+                "Authorization": f"Bearer {api_key}",
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip",
+                "User-Agent": "condvest-lakehouse/0.1",
+            }
+        )
+
+    # -- HTTP -----------------------------------------------------------------
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, "***")
+
+    def _backoff(self, attempt: int) -> float:
+        # Full jitter: spreads retries of concurrent fetchers apart.
+        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = self.base_url + path
+        last_problem = ""
+        for attempt in range(self.max_retries + 1):
+            wait: float | None = None
+            try:
+                response = self._session.get(url, params=params, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_problem = f"{type(exc).__name__}"
+            else:
+                if response.status_code == 200:
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        # A body cut off mid-transfer; the next try usually completes.
+                        last_problem = "truncated or invalid JSON"
+                    else:
+                        if not isinstance(body, dict):
+                            raise PolygonPayloadError(
+                                f"{path}: expected a JSON object, got {type(body).__name__}"
+                            )
+                        return body
+                elif response.status_code in RETRY_STATUSES:
+                    last_problem = f"HTTP {response.status_code}: {_error_detail(response)}"
+                    wait = _retry_after_seconds(response.headers.get("Retry-After"), time.time())
+                else:
+                    raise PolygonHTTPError(
+                        response.status_code, path, self._redact(_error_detail(response))
+                    )
+            if attempt == self.max_retries:
+                break
+            delay = max(wait or 0.0, self._backoff(attempt))
+            log.warning(
+                "polygon retry",
+                extra={
+                    "path": path,
+                    "attempt": attempt + 1,
+                    "problem": last_problem,
+                    "delay": delay,
+                },
+            )
+            self._sleep(delay)
+        message = f"{path}: gave up after {self.max_retries + 1} attempts ({last_problem})"
+        if last_problem.startswith("truncated"):
+            raise PolygonPayloadError(self._redact(message))
+        raise PolygonError(self._redact(message))
+
+    def _paginate(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        seen: set[str] = set()
+        body = self._get(path, params)
+        while True:
+            yield body
+            next_url = body.get("next_url")
+            if not next_url:
+                return
+            parts = urlsplit(next_url)
+            follow = parts.path + (f"?{parts.query}" if parts.query else "")
+            if follow in seen:
+                raise PolygonPayloadError(f"{path}: next_url repeats itself ({parts.path})")
+            seen.add(follow)
+            body = self._get(follow)
+
+    @staticmethod
+    def _results(body: dict[str, Any], path: str) -> list[dict[str, Any]]:
+        status = body.get("status")
+        if status not in OK_STATUSES:
+            raise PolygonPayloadError(f"{path}: unexpected status {status!r}")
+        results = body.get("results")
+        if results is None:
+            return []  # closed day / nothing traded: the key is absent or null
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise PolygonPayloadError(f"{path}: `results` is not a list of objects")
+        return results
+
+    # -- parsing --------------------------------------------------------------
+
+    @staticmethod
+    def _bars(rows: list[dict[str, Any]], symbol: str | None, path: str) -> pa.Table:
+        columns: dict[str, list[Any]] = {name: [] for name in BAR_SCHEMA.names}
+        stamps: list[int] = []
+        for index, row in enumerate(rows):
+            missing = [key for key in BAR_KEYS if key not in row]
+            if symbol is None and "T" not in row:
+                missing.append("T")
+            if missing:
+                raise PolygonPayloadError(f"{path}: result {index} lacks {', '.join(missing)}")
+            ticker = row["T"] if symbol is None else symbol
+            if not isinstance(ticker, str):
+                raise PolygonPayloadError(f"{path}: result {index}: T={ticker!r} is not a string")
+            stamp = row["t"]
+            if not isinstance(stamp, int) or isinstance(stamp, bool):
+                raise PolygonPayloadError(f"{path}: result {index}: t={stamp!r} is not epoch ms")
+            stamps.append(stamp)
+            columns["symbol"].append(ticker)
+            columns["open"].append(_number(row, "o", index))
+            columns["high"].append(_number(row, "h", index))
+            columns["low"].append(_number(row, "l", index))
+            columns["close"].append(_number(row, "c", index))
+            columns["volume"].append(_number(row, "v", index))
+            columns["vwap"].append(_number(row, "vw", index))
+            transactions = _number(row, "n", index)
+            columns["transactions"].append(None if transactions is None else int(transactions))
+        columns["date"] = _ny_dates(stamps)  # type: ignore[assignment]
+        return pa.table(columns, schema=BAR_SCHEMA)
+
+    # -- endpoints ------------------------------------------------------------
+
+    def grouped_daily(self, day: dt.date) -> pa.Table:
+        """Every US stock's bar for one session (empty on a closed day)."""
+        path = f"/v2/aggs/grouped/locale/us/market/stocks/{day.isoformat()}"
+        params = {"adjusted": "true", "include_otc": str(self.include_otc).lower()}
+        body = self._get(path, params)
+        return self._bars(self._results(body, path), None, path)
+
+    def ticker_range(self, symbol: str, start: dt.date, end: dt.date) -> pa.Table:
+        """One symbol's daily bars, adjusted for splits known today, start..end inclusive."""
+        symbol = require_symbol(symbol)
+        path = f"/v2/aggs/ticker/{symbol}/range/1/day/{start.isoformat()}/{end.isoformat()}"
+        params = {"adjusted": "true", "sort": "asc", "limit": 50000}
+        tables = [
+            self._bars(self._results(body, path), symbol, path)
+            for body in self._paginate(path, params)
+        ]
+        return pa.concat_tables(tables) if tables else BAR_SCHEMA.empty_table()
+
+    def tickers(self, as_of: dt.date, active: bool) -> pa.Table:
+        """The stock tickers list (active or delisted), all pages."""
+        path = "/v3/reference/tickers"
+        params = {
+            "market": "stocks",
+            "active": str(active).lower(),
+            "date": as_of.isoformat(),
+            "limit": 1000,
+            "sort": "ticker",
+            "order": "asc",
+        }
+        rows: list[dict[str, Any]] = []
+        for body in self._paginate(path, params):
+            rows.extend(self._results(body, path))
+        return tickers_table(rows, as_of, path)
+
+    def splits(self, start: dt.date, end: dt.date) -> list[tuple[str, dt.date, float]]:
+        """(symbol, execution_date, split_to / split_from) for splits executed start..end."""
+        path = "/v3/reference/splits"
+        params = {
+            "execution_date.gte": start.isoformat(),
+            "execution_date.lte": end.isoformat(),
+            "limit": 1000,
+        }
+        out = []
+        for body in self._paginate(path, params):
+            for index, row in enumerate(self._results(body, path)):
+                try:
+                    ratio = float(row["split_to"]) / float(row["split_from"])
+                    out.append((row["ticker"], dt.date.fromisoformat(row["execution_date"]), ratio))
+                except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+                    raise PolygonPayloadError(
+                        f"{path}: result {index} is malformed ({exc})"
+                    ) from exc
+        return out
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _parse_timestamp(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def tickers_table(rows: list[dict[str, Any]], as_of: dt.date, path: str) -> pa.Table:
+    """Ticker rows (list or details shape) as TICKER_SCHEMA."""
+    text_fields = (
+        "name", "market", "locale", "primary_exchange", "type",
+        "currency_name", "cik", "composite_figi", "share_class_figi",
+    )  # fmt: skip
+    columns: dict[str, list[Any]] = {name: [] for name in TICKER_SCHEMA.names}
+    for index, row in enumerate(rows):
+        ticker = row.get("ticker")
+        if not isinstance(ticker, str):
+            raise PolygonPayloadError(f"{path}: result {index} has no ticker")
+        try:
+            columns["symbol"].append(ticker)
+            for name in text_fields:
+                value = row.get(name)
+                columns[name].append(None if value is None else str(value))
+            columns["active"].append(row.get("active"))
+            columns["list_date"].append(_parse_date(row.get("list_date")))
+            columns["delisted_date"].append(_parse_date(row.get("delisted_utc")))
+            columns["last_updated_utc"].append(_parse_timestamp(row.get("last_updated_utc")))
+            columns["as_of_date"].append(as_of)
+        except ValueError as exc:
+            raise PolygonPayloadError(f"{path}: result {index} ({ticker}): {exc}") from exc
+    return pa.table(columns, schema=TICKER_SCHEMA)

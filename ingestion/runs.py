@@ -1,0 +1,84 @@
+"""Run bookkeeping shared by every ingestion job: the summary and its audit row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingestion.landing import LandedBatch
+from ingestion.watermarks import RunRecord, WatermarkStore
+
+OHLCV, TICKERS = "ohlcv", "tickers"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    dataset: str
+    source: str
+    status: str = "running"
+    sessions: list[str] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)
+    empty_sessions: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    rows_landed: int = 0
+    invalid_rows: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    restated_symbols: list[str] = field(default_factory=list)
+    watermark: str | None = None
+    error: str | None = None
+
+    def add(self, batch: LandedBatch) -> None:
+        self.files.append(batch.path)
+        self.rows_landed += batch.rows
+        self.invalid_rows += batch.invalid_rows
+        self.reasons.update(batch.reasons)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "dataset": self.dataset,
+            "source": self.source,
+            "status": self.status,
+            "sessions_landed": len(self.sessions),
+            "first_session": self.sessions[0] if self.sessions else None,
+            "last_session": self.sessions[-1] if self.sessions else None,
+            "symbols_fetched": self.symbols,
+            "empty_sessions": self.empty_sessions,
+            "files_written": len(self.files),
+            "rows_landed": self.rows_landed,
+            "invalid_rows": self.invalid_rows,
+            "invalid_reasons": dict(sorted(self.reasons.items())),
+            "restated_symbols": self.restated_symbols,
+            "watermark": self.watermark,
+            "error": self.error,
+        }
+
+
+def audited(
+    store: WatermarkStore, summary: RunSummary, run: RunRecord, body: Callable[[], None]
+) -> dict[str, Any]:
+    """Run `body`, then record the outcome in the audit row, failures included."""
+    try:
+        body()
+    except Exception as exc:
+        summary.status = "failed"
+        summary.error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        store.finish_run(
+            run,
+            summary.status,
+            len(summary.sessions),
+            summary.rows_landed,
+            len(summary.files),
+            summary.as_dict(),
+        )
+    return summary.as_dict()

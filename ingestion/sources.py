@@ -1,0 +1,30 @@
+"""What the fetchers need from a market-data source: Polygon or the sample market."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+import pyarrow as pa
+
+
+class MarketSource(Protocol):
+    """Tables come back in `ingestion.bars.BAR_SCHEMA` / `TICKER_SCHEMA`."""
+
+    name: str
+
+    def grouped_daily(self, day: dt.date) -> pa.Table:
+        """Every symbol's bar for one session; empty when nothing is published (yet)."""
+        ...
+
+    def ticker_range(self, symbol: str, start: dt.date, end: dt.date) -> pa.Table:
+        """One symbol's bars start..end, adjusted for every split known now."""
+        ...
+
+    def tickers(self, as_of: dt.date, active: bool) -> pa.Table:
+        """Active (or delisted) tickers as of a date."""
+        ...
+
+    def splits(self, start: dt.date, end: dt.date) -> list[tuple[str, dt.date, float]]:
+        """(symbol, execution_date, ratio = split_to / split_from) executed start..end."""
+        ...

@@ -1,0 +1,268 @@
+"""Per-(dataset, symbol) watermarks and an audit row per ingestion run.
+
+The same SQL runs on PostgreSQL (psycopg 3; RDS in AWS) and SQLite (the embedded default):
+it is written with `%s` placeholders and `?` is substituted for SQLite. Every statement is
+parameterised. The upsert only ever moves a watermark forward, so two fetchers racing on the
+same symbol can finish in any order without moving it backwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+SCHEMA = (
+    """
+    create table if not exists ingestion_watermarks (
+        dataset text not null,
+        symbol text not null,
+        last_date date not null,
+        updated_at timestamp not null,
+        run_id text not null,
+        primary key (dataset, symbol)
+    )
+    """,
+    """
+    create table if not exists ingestion_runs (
+        run_id text primary key,
+        dataset text not null,
+        source text not null,
+        requested_from date,
+        requested_to date,
+        started_at timestamp not null,
+        finished_at timestamp,
+        status text not null,
+        sessions integer not null default 0,
+        rows_landed integer not null default 0,
+        files_written integer not null default 0,
+        detail text
+    )
+    """,
+)
+
+ADVANCE = """
+    insert into ingestion_watermarks (dataset, symbol, last_date, updated_at, run_id)
+    values (%s, %s, %s, %s, %s)
+    on conflict (dataset, symbol) do update
+    set last_date = excluded.last_date,
+        updated_at = excluded.updated_at,
+        run_id = excluded.run_id
+    where ingestion_watermarks.last_date < excluded.last_date
+"""
+
+MARKET = "*"  # the symbol under which a whole-market (grouped daily) watermark is kept
+
+
+class _Connection(Protocol):
+    def cursor(self) -> Any: ...
+    def commit(self) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    dataset: str
+    source: str
+    requested_from: dt.date | None
+    requested_to: dt.date | None
+    started_at: dt.datetime
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class WatermarkStore:
+    """One interface over SQLite and PostgreSQL."""
+
+    def __init__(self, connection: _Connection, placeholder: str) -> None:
+        self._conn = connection
+        self._placeholder = placeholder
+        with self._cursor() as cur:
+            for statement in SCHEMA:
+                cur.execute(statement)
+
+    @classmethod
+    def connect(cls, dsn: str) -> WatermarkStore:
+        """`sqlite:///path/file.sqlite` or a PostgreSQL URL / conninfo string."""
+        if dsn.startswith("sqlite:///"):
+            path = dsn.removeprefix("sqlite:///")
+            if path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            # isolation_level=None: we issue BEGIN ourselves so each write is one transaction;
+            # a busy timeout lets concurrent local fetchers queue instead of failing.
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            conn.execute("pragma journal_mode=wal")
+            return cls(_SqliteConnection(conn), "?")
+        import psycopg  # only needed for PostgreSQL
+
+        scheme = urlparse(dsn).scheme
+        if scheme and scheme not in {"postgresql", "postgres"}:
+            raise ValueError(f"unsupported watermark DSN scheme {scheme!r}")
+        return cls(psycopg.connect(dsn, autocommit=False), "%s")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _sql(self, statement: str) -> str:
+        return statement if self._placeholder == "%s" else statement.replace("%s", "?")
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        cur = self._conn.cursor()
+        try:
+            yield cur
+            self._conn.commit()
+        except BaseException:
+            self._conn.rollback()  # type: ignore[attr-defined]
+            raise
+        finally:
+            cur.close()
+
+    # -- watermarks -----------------------------------------------------------
+
+    def get(self, dataset: str, symbol: str = MARKET) -> dt.date | None:
+        with self._cursor() as cur:
+            cur.execute(
+                self._sql(
+                    "select last_date from ingestion_watermarks where dataset = %s and symbol = %s"
+                ),
+                (dataset, symbol),
+            )
+            row = cur.fetchone()
+        return None if row is None else _as_date(row[0])
+
+    def get_many(self, dataset: str, symbols: Iterable[str]) -> dict[str, dt.date]:
+        wanted = list(symbols)
+        out: dict[str, dt.date] = {}
+        with self._cursor() as cur:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join(["%s"] * len(chunk))
+                cur.execute(
+                    self._sql(
+                        "select symbol, last_date from ingestion_watermarks "
+                        f"where dataset = %s and symbol in ({marks})"
+                    ),
+                    (dataset, *chunk),
+                )
+                out.update({symbol: _as_date(day) for symbol, day in cur.fetchall()})
+        return out
+
+    def advance(self, dataset: str, marks: dict[str, dt.date], run_id: str) -> None:
+        """Move each symbol's watermark to its date, unless it is already later."""
+        now = _utcnow()
+        rows = [(dataset, symbol, day, now, run_id) for symbol, day in marks.items()]
+        with self._cursor() as cur:
+            cur.executemany(self._sql(ADVANCE), rows)
+
+    # -- audit ----------------------------------------------------------------
+
+    def start_run(
+        self,
+        dataset: str,
+        source: str,
+        requested_from: dt.date | None,
+        requested_to: dt.date | None,
+    ) -> RunRecord:
+        record = RunRecord(
+            run_id=uuid.uuid4().hex,
+            dataset=dataset,
+            source=source,
+            requested_from=requested_from,
+            requested_to=requested_to,
+            started_at=_utcnow(),
+        )
+        with self._cursor() as cur:
+            cur.execute(
+                self._sql(
+                    "insert into ingestion_runs (run_id, dataset, source, requested_from, "
+                    "requested_to, started_at, status) values (%s, %s, %s, %s, %s, %s, %s)"
+                ),
+                (
+                    record.run_id,
+                    dataset,
+                    source,
+                    requested_from,
+                    requested_to,
+                    record.started_at,
+                    "running",
+                ),
+            )
+        return record
+
+    def finish_run(
+        self,
+        run: RunRecord,
+        status: str,
+        sessions: int,
+        rows_landed: int,
+        files_written: int,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        with self._cursor() as cur:
+            cur.execute(
+                self._sql(
+                    "update ingestion_runs set finished_at = %s, status = %s, sessions = %s, "
+                    "rows_landed = %s, files_written = %s, detail = %s where run_id = %s"
+                ),
+                (
+                    _utcnow(),
+                    status,
+                    sessions,
+                    rows_landed,
+                    files_written,
+                    json.dumps(detail or {}, default=str, sort_keys=True),
+                    run.run_id,
+                ),
+            )
+
+    def runs(self, dataset: str | None = None) -> list[dict[str, Any]]:
+        query = "select * from ingestion_runs"
+        params: tuple[Any, ...] = ()
+        if dataset is not None:
+            query += " where dataset = %s"
+            params = (dataset,)
+        with self._cursor() as cur:
+            cur.execute(self._sql(query + " order by started_at"), params)
+            names = [col[0] for col in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+class _SqliteConnection:
+    """sqlite3 in autocommit mode with explicit transactions, shaped like psycopg's."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        sqlite3.register_adapter(dt.date, lambda d: d.isoformat())
+        sqlite3.register_adapter(dt.datetime, lambda d: d.isoformat(sep=" "))
+
+    def cursor(self) -> sqlite3.Cursor:
+        # BEGIN IMMEDIATE takes the write lock up front: no deadlock between two upgraders.
+        self._conn.execute("begin immediate")
+        return self._conn.cursor()
+
+    def commit(self) -> None:
+        self._conn.execute("commit")
+
+    def rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("rollback")
+
+    def close(self) -> None:
+        self._conn.close()

@@ -1,0 +1,102 @@
+"""`condvest`: one subcommand per pipeline step.
+
+Settings come from the environment (LAKE_ROOT, WAREHOUSE_PATH, WATERMARK_DSN, MARKET_SOURCE,
+POLYGON_API_KEY, ...; see ingestion.config). Each command prints a JSON summary on stdout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
+from ingestion.fetch import fetch_ohlcv, fetch_tickers
+from ingestion.file_import import FileImportError, ingest_file
+from ingestion.runtime import SOURCES, runtime
+from ingestion.symbols import InvalidSymbolError
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, indent=2, default=str))
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.date().isoformat() if value else None
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+def main(verbose: bool) -> None:
+    """Condvest market-data lakehouse: ingestion, dbt build, ML and orchestration steps."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+@main.command()
+@click.option("--source", type=click.Choice(SOURCES), help="Default: $MARKET_SOURCE or sample.")
+@click.option(
+    "--dataset",
+    type=click.Choice(["all", "ohlcv", "tickers"]),
+    default="all",
+    show_default=True,
+)
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="One session.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First session.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last session.")
+@click.option("--symbols", help="Comma-separated tickers: per-ticker fetch, not the market.")
+@click.option("--backfill", is_flag=True, help="Refetch even what is already landed.")
+def ingest(
+    source: str | None,
+    dataset: str,
+    day: dt.datetime | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    symbols: str | None,
+    backfill: bool,
+) -> None:
+    """Fetch from a market source into Bronze, filling every session since the watermark."""
+    event: dict[str, Any] = {"date": _iso(day), "from": _iso(start), "to": _iso(end)}
+    event = {key: value for key, value in event.items() if value}
+    if symbols:
+        event["symbols"] = [s.strip() for s in symbols.split(",") if s.strip()]
+    if backfill:
+        event["backfill"] = True
+    try:
+        with runtime(source=source) as rt:
+            request = parse_ohlcv_event(event, rt.default_date())
+            result: dict[str, Any] = {}
+            if dataset in ("all", "tickers"):
+                as_of = parse_meta_event({"date": request.end.isoformat()}, request.end)
+                result["tickers"] = fetch_tickers(rt.source, rt.lake, rt.store, as_of)
+            if dataset in ("all", "ohlcv"):
+                result["ohlcv"] = fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request)
+    except (EventError, InvalidSymbolError) as exc:
+        raise click.UsageError(str(exc)) from None
+    _emit(result)
+    if any(part["status"] == "partial" for part in result.values()):
+        click.echo("warning: some sessions had no data yet; rerun later to fill them", err=True)
+
+
+@main.command("ingest-file")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def ingest_file_command(path: Path) -> None:
+    """Validate and land a CSV or parquet file of daily bars into Bronze.
+
+    Columns: symbol,date,open,high,low,close,volume[,vwap,transactions]. Rows that break a
+    price rule are landed with a reason (dbt quarantines them); unparseable values or
+    unknown columns refuse the whole file with the offending rows named.
+    """
+    try:
+        with runtime(source="sample") as rt:
+            _emit(ingest_file(path, rt.lake, rt.store, rt.calendar))
+    except FileImportError as exc:
+        raise click.ClickException(str(exc)) from None
