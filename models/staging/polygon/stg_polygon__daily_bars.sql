@@ -1,0 +1,63 @@
+with
+
+source as (
+
+    select * from {{ source('polygon', 'raw_ohlcv') }}
+
+),
+
+typed as (
+
+    select
+        cast(symbol as varchar) as symbol,
+        cast(date as date) as date,
+        cast(open as double) as open,
+        cast(high as double) as high,
+        cast(low as double) as low,
+        cast(close as double) as close,
+        cast(volume as double) as volume,
+        cast(vwap as double) as vwap,
+        cast(transactions as bigint) as transactions,
+        cast(source as varchar) as source,
+        cast(ingested_at as timestamp(6)) as ingested_at,
+        cast(batch_id as varchar) as batch_id,
+        cast(invalid_reason as varchar) as invalid_reason
+    from source
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by symbol, date
+            order by ingested_at desc, batch_id desc
+        ) as recency_rank
+    from typed
+
+),
+
+final as (
+
+    select
+        symbol,
+        date,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        vwap,
+        transactions,
+        source,
+        ingested_at,
+        batch_id,
+        invalid_reason is null as is_valid,
+        invalid_reason
+    from ranked
+    where recency_rank = 1
+
+)
+
+select * from final

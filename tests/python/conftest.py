@@ -1,0 +1,43 @@
+"""Shared fixtures. Servers (PostgreSQL, the Polygon stub, moto) live in their own modules
+under tests/python/fixtures/ and are registered here as pytest plugins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingestion.calendar import TradingCalendar, load_calendar
+from ingestion.config import REPO_ROOT
+from ingestion.lake import Lake
+from ingestion.watermarks import WatermarkStore
+
+pytest_plugins = [
+    "tests.python.fixtures.postgres",
+    "tests.python.fixtures.polygon_server",
+    "tests.python.fixtures.aws",
+]
+
+DATA_DIR = REPO_ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="session")
+def calendar() -> TradingCalendar:
+    return load_calendar(REPO_ROOT / "seeds" / "trading_calendar.csv")
+
+
+@pytest.fixture
+def lake_dir(tmp_path: Path) -> Path:
+    return tmp_path / "lake"
+
+
+@pytest.fixture
+def lake(lake_dir: Path) -> Lake:
+    return Lake.open(str(lake_dir))
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path):
+    store = WatermarkStore.connect(f"sqlite:///{tmp_path / 'watermarks.sqlite'}")
+    yield store
+    store.close()
