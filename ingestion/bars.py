@@ -34,6 +34,8 @@ LINEAGE_FIELDS = [
     pa.field("source", pa.string(), nullable=False),
     pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
     pa.field("batch_id", pa.string(), nullable=False),
+    # Position in the batch: with batch_id it names every landing row, duplicates included.
+    pa.field("batch_row", pa.int32(), nullable=False),
     pa.field("invalid_reason", pa.string()),
 ]
 LANDING_OHLCV_SCHEMA = pa.schema(BAR_FIELDS + LINEAGE_FIELDS)

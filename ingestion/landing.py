@@ -35,6 +35,7 @@ def _lineage(table: pa.Table, source: str, now: dt.datetime, batch_id: str) -> p
         table.append_column("source", pa.array([source] * n, pa.string()))
         .append_column("ingested_at", pa.array([now] * n, pa.timestamp("us", tz="UTC")))
         .append_column("batch_id", pa.array([batch_id] * n, pa.string()))
+        .append_column("batch_row", pa.array(range(n), pa.int32()))
     )
 
 

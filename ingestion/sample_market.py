@@ -2,7 +2,8 @@
 
 Sixty invented tickers over 2022-01-03 .. 2025-12-31 (about 1,000 NYSE sessions) with
 heavy-tailed returns, listings and delistings inside the window, randomly missing sessions
-(one thinly traded name misses many), a 4-for-1 split and a 1-for-10 reverse split. The
+(one thinly traded name misses many), a 4-for-1 split, a 1-for-10 reverse split and three
+bad prints (zero, missing and negative prices) that validation must quarantine. The
 same symbol and date always give the same bar, whatever else was asked before.
 
 Like Polygon, a grouped-daily answer for day D is what was known on D (split adjustments
@@ -37,6 +38,12 @@ _TICKERS = (
 SPLIT_SYMBOL, SPLIT_DATE, SPLIT_RATIO = "NVLX", dt.date(2024, 6, 10), 4.0
 REVERSE_SPLIT_SYMBOL, REVERSE_SPLIT_DATE, REVERSE_SPLIT_RATIO = "PLSM", dt.date(2023, 9, 18), 0.1
 THIN_SYMBOL = "KELP"
+# Bad prints, as real feeds have them: landed with a reason and quarantined by dbt.
+BAD_PRINTS = {
+    ("ECHO", dt.date(2023, 3, 14)): {"high": 0.0},  # high below low, zero price
+    ("ORCA", dt.date(2024, 10, 1)): {"close": None},  # missing close
+    ("TERA", dt.date(2025, 2, 3)): {"open": -1.0},  # negative open
+}
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,7 @@ class SampleMarket:
                     "vwap": round((h + lo + c) / 3, 4),
                     "transactions": int(volume // 97) + 1,
                 }
+                | BAD_PRINTS.get((symbol, day), {})
             )
         return rows
 

@@ -192,3 +192,14 @@ def test_request_validation():
         OhlcvRequest(start=dt.date(2024, 2, 2), end=dt.date(2024, 2, 1))
     with pytest.raises(ValueError, match="invalid symbol"):
         OhlcvRequest(end=dt.date(2024, 2, 1), symbols=("AAPL", "../x"))
+
+
+def test_bad_prints_are_landed_with_their_reasons(market, lake, lake_dir, sqlite_store, calendar):
+    day = dt.date(2023, 3, 14)
+    summary = fetch_ohlcv(market, lake, sqlite_store, calendar, OhlcvRequest(end=day))
+    assert summary["invalid_rows"] == 1
+    bad = read_lake(lake_dir).filter(ds.field("invalid_reason").is_valid())
+    assert bad["symbol"].to_pylist() == ["ECHO"]
+    assert bad["invalid_reason"].to_pylist() == [
+        "non_positive_price;high_below_low;open_outside_range;close_outside_range"
+    ]
