@@ -70,11 +70,12 @@ class Lake:
 
     def write_parquet(self, table: pa.Table, path: str) -> None:
         """Write `table` to `path` so that it appears whole or not at all."""
-        parent = path.rsplit("/", 1)[0]
-        self.fs.create_dir(parent, recursive=True)
         if not self.is_local:
+            # S3 has no directories: creating them would only add marker objects.
             pq.write_table(table, path, filesystem=self.fs, compression="zstd")
             return
+        parent = path.rsplit("/", 1)[0]
+        self.fs.create_dir(parent, recursive=True)
         temp = f"{path}.{uuid.uuid4().hex}.tmp"
         try:
             pq.write_table(table, temp, filesystem=self.fs, compression="zstd")

@@ -58,6 +58,9 @@ ADVANCE = """
     where ingestion_watermarks.last_date < excluded.last_date
 """
 
+# Any constant: the key of the advisory lock that serialises schema creation on PostgreSQL.
+SCHEMA_LOCK_KEY = 0x636F6E64
+
 MARKET = "*"  # the symbol under which a whole-market (grouped daily) watermark is kept
 
 
@@ -88,6 +91,11 @@ class WatermarkStore:
         self._conn = connection
         self._placeholder = placeholder
         with self._cursor() as cur:
+            if placeholder == "%s":
+                # Concurrent `create table if not exists` collide in PostgreSQL's catalog
+                # (unique violation on pg_type) when several jobs meet a fresh database;
+                # the lock lasts until commit. SQLite's BEGIN IMMEDIATE already serialises.
+                cur.execute("select pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
             for statement in SCHEMA:
                 cur.execute(statement)
 
@@ -161,7 +169,9 @@ class WatermarkStore:
     def advance(self, dataset: str, marks: dict[str, dt.date], run_id: str) -> None:
         """Move each symbol's watermark to its date, unless it is already later."""
         now = _utcnow()
-        rows = [(dataset, symbol, day, now, run_id) for symbol, day in marks.items()]
+        # Row locks are taken in symbol order, the same in every writer: two fetchers
+        # advancing overlapping symbols then queue instead of deadlocking on PostgreSQL.
+        rows = [(dataset, symbol, day, now, run_id) for symbol, day in sorted(marks.items())]
         with self._cursor() as cur:
             cur.executemany(self._sql(ADVANCE), rows)
 
