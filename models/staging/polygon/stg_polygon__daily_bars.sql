@@ -21,19 +21,23 @@ typed as (
         cast(source as varchar) as source,
         cast(ingested_at as timestamp(6)) as ingested_at,
         cast(batch_id as varchar) as batch_id,
-        cast(invalid_reason as varchar) as invalid_reason
+        cast(batch_row as integer) as batch_row,
+        cast(invalid_reason as varchar) as invalid_reason,
+        invalid_reason is null as is_valid
     from source
 
 ),
 
 ranked as (
 
+    -- Latest landing wins among the valid versions of a bar; an invalid correction never
+    -- replaces a good bar, it is kept as evidence instead.
     select
         *,
         row_number() over (
-            partition by symbol, date
-            order by ingested_at desc, batch_id desc
-        ) as recency_rank
+            partition by symbol, date, is_valid
+            order by ingested_at desc, batch_id desc, batch_row desc
+        ) as version_rank
     from typed
 
 ),
@@ -53,10 +57,11 @@ final as (
         source,
         ingested_at,
         batch_id,
-        invalid_reason is null as is_valid,
+        batch_row,
+        is_valid,
         invalid_reason
     from ranked
-    where recency_rank = 1
+    where not is_valid or version_rank = 1
 
 )
 

@@ -1,0 +1,160 @@
+{#-
+    One Silver resample: bars of `sessions` NYSE sessions, aligned on the calendar.
+
+    A bar is the bucket floor(session_index / sessions) of the trading calendar, so bars
+    line up across symbols whatever their listing date. Per (symbol, bucket): first open,
+    max high, min low, last close, summed volume, sessions with data, volume-weighted vwap
+    (over sessions that have one) and is_complete (the bucket's last calendar session is
+    on or before the latest date loaded for any symbol).
+
+    Incremental runs recompute only the buckets that new Bronze rows touch, plus buckets
+    still marked incomplete (they may have completed without new rows for that symbol).
+-#}
+{% macro fibonacci_resample(sessions) %}
+
+{{ config(
+    materialized='incremental',
+    unique_key=['symbol', 'bucket_start'],
+    incremental_strategy=upsert_strategy(),
+    partitioned_by=month_partitioning('bucket_start'),
+    on_schema_change='fail',
+) }}
+
+with
+
+calendar as (
+
+    select
+        session_date,
+        {{ integer_divide('session_index', sessions) }} as bucket_number
+    from {{ ref('trading_calendar') }}
+
+),
+
+daily as (
+
+    select * from {{ ref('ohlcv_daily') }}
+
+),
+
+buckets as (
+
+    select
+        bucket_number,
+        min(session_date) as bucket_start,
+        max(session_date) as bucket_end
+    from calendar
+    group by bucket_number
+
+),
+
+latest_loaded as (
+
+    select max(date) as latest_date from daily
+
+),
+
+{% if is_incremental() %}
+
+touched as (
+
+    select distinct
+        daily.symbol,
+        calendar.bucket_number
+    from daily
+    inner join calendar on daily.date = calendar.session_date
+    where daily.ingested_at > (select max(max_ingested_at) from {{ this }})
+
+    union
+
+    select
+        symbol,
+        bucket_number
+    from {{ this }}
+    where not is_complete
+
+),
+
+scope as (
+
+    select
+        touched.symbol,
+        touched.bucket_number,
+        buckets.bucket_start
+    from touched
+    inner join buckets on touched.bucket_number = buckets.bucket_number
+
+),
+
+{% endif %}
+
+bucketed as (
+
+    select
+        daily.symbol,
+        daily.date,
+        daily.open,
+        daily.high,
+        daily.low,
+        daily.close,
+        daily.volume,
+        daily.vwap,
+        daily.ingested_at,
+        calendar.bucket_number
+    from daily
+    inner join calendar on daily.date = calendar.session_date
+    {% if is_incremental() %}
+        inner join scope
+            on
+                daily.symbol = scope.symbol
+                and calendar.bucket_number = scope.bucket_number
+        -- a constant lower bound lets the engine skip old data before joining
+        where daily.date >= (select min(bucket_start) from scope)
+    {% endif %}
+
+),
+
+aggregated as (
+
+    select
+        symbol,
+        bucket_number,
+        min_by(open, date) as open,
+        max(high) as high,
+        min(low) as low,
+        max_by(close, date) as close,
+        sum(volume) as volume,
+        count(*) as n_sessions,
+        sum(case when vwap is not null then vwap * volume end)
+        / nullif(sum(case when vwap is not null then volume end), 0) as vwap,
+        max(ingested_at) as max_ingested_at
+    from bucketed
+    group by symbol, bucket_number
+
+),
+
+final as (
+
+    select
+        aggregated.symbol,
+        buckets.bucket_start,
+        buckets.bucket_end,
+        aggregated.bucket_number,
+        aggregated.open,
+        aggregated.high,
+        aggregated.low,
+        aggregated.close,
+        aggregated.volume,
+        aggregated.vwap,
+        cast(aggregated.n_sessions as integer) as n_sessions,
+        buckets.bucket_end <= latest_loaded.latest_date as is_complete,
+        aggregated.max_ingested_at
+    from aggregated
+    inner join buckets on aggregated.bucket_number = buckets.bucket_number
+    cross join latest_loaded
+
+)
+
+select * from final
+
+{% endmacro %}

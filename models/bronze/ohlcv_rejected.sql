@@ -1,0 +1,44 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['batch_id', 'batch_row'],
+        incremental_strategy=upsert_strategy(),
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+rejected as (
+
+    select * from {{ ref('stg_polygon__daily_bars') }}
+    where
+        not is_valid
+        {% if is_incremental() -%}
+            and ingested_at > {{ cursor_lookback('ingested_at', this) }}
+        {%- endif %}
+
+),
+
+final as (
+
+    select
+        batch_id,
+        batch_row,
+        symbol,
+        date,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        vwap,
+        transactions,
+        invalid_reason,
+        source,
+        ingested_at
+    from rejected
+
+)
+
+select * from final

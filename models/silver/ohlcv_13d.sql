@@ -1,0 +1,1 @@
+{{ fibonacci_resample(13) }}
