@@ -123,10 +123,10 @@ aggregated as (
         max(high) as high,
         min(low) as low,
         max_by(close, date) as close,
-        sum(volume) as volume,
+        {{ exact_sum('volume') }} as volume,
         count(*) as n_sessions,
-        sum(case when vwap is not null then vwap * volume end)
-        / nullif(sum(case when vwap is not null then volume end), 0) as vwap,
+        {{ exact_sum('vwap * volume') }}
+        / nullif({{ exact_sum('case when vwap is not null then volume end') }}, 0) as vwap,
         max(ingested_at) as max_ingested_at
     from bucketed
     group by symbol, bucket_number

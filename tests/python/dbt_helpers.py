@@ -1,0 +1,53 @@
+"""Run the real dbt project against a temporary lake and warehouse."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from ingestion.config import REPO_ROOT
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+TABLES = (
+    "bronze.ohlcv_daily",
+    "bronze.ohlcv_rejected",
+    "silver.ohlcv_3d",
+    "silver.ohlcv_5d",
+    "silver.ohlcv_8d",
+    "silver.ohlcv_13d",
+    "silver.ohlcv_21d",
+    "silver.ohlcv_34d",
+    "gold.dim_symbol",
+)
+
+
+def dbt(tmp: Path, lake: Path, warehouse: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "LAKE_ROOT": str(lake),
+        "WAREHOUSE_PATH": str(warehouse),
+        "DBT_PROFILES_DIR": str(REPO_ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    env.pop("DBT_TARGET", None)
+    paths = ["--project-dir", str(REPO_ROOT), "--target-path", str(tmp / "target")]
+    result = subprocess.run(
+        [DBT, *args, *paths, "--log-path", str(tmp / "logs")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}")
+    return result.stdout
+
+
+def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted, for exact comparison."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {table: sorted(con.execute(f"select * from {table}").fetchall()) for table in TABLES}

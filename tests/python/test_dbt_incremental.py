@@ -1,0 +1,67 @@
+"""dbt on the sample market: idempotent re-runs, and incremental == full refresh."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
+from ingestion.sample_market import SampleMarket
+from tests.python.dbt_helpers import dbt, snapshot
+
+LAST = dt.date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, calendar):
+    """A lake landed up to the day before LAST, built once, then LAST landed too."""
+    from ingestion.lake import Lake
+    from ingestion.watermarks import WatermarkStore
+
+    tmp = tmp_path_factory.mktemp("dbt")
+    lake_dir, warehouse = tmp / "lake", tmp / "warehouse.duckdb"
+    lake = Lake.open(str(lake_dir))
+    store = WatermarkStore.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
+    market = SampleMarket(calendar)
+    before = calendar.sessions_between(dt.date(2025, 1, 2), LAST)[-2]
+    fetch_tickers(market, lake, store, before)
+    fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(start=dt.date(2024, 1, 2), end=before))
+    dbt(tmp, lake_dir, warehouse, "build")
+    first = snapshot(warehouse)
+    dbt(tmp, lake_dir, warehouse, "build")
+    second = snapshot(warehouse)
+    fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(end=LAST))
+    dbt(tmp, lake_dir, warehouse, "build")
+    incremental = snapshot(warehouse)
+    full_warehouse = tmp / "full.duckdb"
+    dbt(tmp, lake_dir, full_warehouse, "build", "--full-refresh")
+    return {
+        "first": first,
+        "second": second,
+        "incremental": incremental,
+        "full": snapshot(full_warehouse),
+        "warehouse": warehouse,
+    }
+
+
+def test_building_twice_without_new_data_changes_nothing(built):
+    assert built["second"] == built["first"]
+
+
+def test_one_new_day_incrementally_equals_a_full_refresh(built):
+    for table, rows in built["full"].items():
+        assert built["incremental"][table] == rows, table
+    assert built["incremental"]["bronze.ohlcv_daily"] != built["first"]["bronze.ohlcv_daily"]
+
+
+def test_the_new_day_completes_bars_and_flags_the_last_one(built):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        latest = con.execute("select max(date) from bronze.ohlcv_daily").fetchone()[0]
+        assert latest == LAST
+        open_bars = con.execute(
+            "select count(*) from silver.ohlcv_34d where not is_complete and bucket_end <= ?",
+            [LAST],
+        ).fetchone()[0]
+        assert open_bars == 0
+        rejected = con.execute("select count(*) from bronze.ohlcv_rejected").fetchone()[0]
+        assert rejected == 2  # the sample's bad prints of 2024 and 2025
