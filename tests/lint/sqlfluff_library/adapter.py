@@ -25,7 +25,7 @@ def _return(value: Any) -> None:
 
 @cache
 def _macros() -> dict[str, Any]:
-    env = jinja2.Environment(autoescape=False)  # noqa: S701 - renders SQL, not HTML
+    env = jinja2.Environment(autoescape=False)  # renders SQL, not HTML
     env.globals["return"] = _return
     env.globals["adapter"] = __import__(__name__)
     found: dict[str, Any] = {}

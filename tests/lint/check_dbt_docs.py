@@ -1,0 +1,72 @@
+"""Fail when a dbt model, seed, source or column is undocumented.
+
+Compares what the warehouse really has (catalog.json from `dbt docs generate`) with
+what the YAML documents (manifest.json), so a column added to SQL but not to YAML is
+caught as surely as an undocumented model.
+
+    python tests/lint/check_dbt_docs.py target/
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
+
+# DuckDB reads the landing files in place, so they are not in its catalog: their columns
+# are what ingestion writes, plus the hive partition.
+LANDING_COLUMNS = {
+    "raw_ohlcv": [*LANDING_OHLCV_SCHEMA.names, "ingest_date"],
+    "raw_tickers": [*LANDING_TICKERS_SCHEMA.names, "ingest_date"],
+}
+
+
+def undocumented(manifest: dict, catalog: dict) -> list[str]:
+    problems: list[str] = []
+    nodes = {**manifest["nodes"], **manifest["sources"]}
+    tables = {**catalog["nodes"], **catalog["sources"]}
+    for unique_id, node in sorted(nodes.items()):
+        if node["resource_type"] not in {"model", "seed", "source"}:
+            continue
+        if node["package_name"] != manifest["metadata"].get("project_name", node["package_name"]):
+            continue
+        name = unique_id.split(".", 2)[-1]
+        if not (node.get("description") or "").strip():
+            problems.append(f"{node['resource_type']} {name}: no description")
+        documented = {
+            column.lower()
+            for column, spec in node.get("columns", {}).items()
+            if (spec.get("description") or "").strip()
+        }
+        actual = tables.get(unique_id, {}).get("columns", {})
+        if not actual and node["resource_type"] == "source":
+            actual = LANDING_COLUMNS.get(node["name"], [])
+        if not actual:
+            problems.append(f"{node['resource_type']} {name}: not in the catalog (not built?)")
+        problems.extend(
+            f"{node['resource_type']} {name}: column {column.lower()} undocumented"
+            for column in actual
+            if column.lower() not in documented
+        )
+    return problems
+
+
+def main(target: str) -> int:
+    root = Path(target)
+    manifest = json.loads((root / "manifest.json").read_text())
+    catalog = json.loads((root / "catalog.json").read_text())
+    problems = undocumented(manifest, catalog)
+    for problem in problems:
+        print(problem)
+    checked = sum(
+        1 for n in [*manifest["nodes"].values(), *manifest["sources"].values()]
+        if n["resource_type"] in {"model", "seed", "source"}
+    )  # fmt: skip
+    print(f"dbt docs: {checked} models/seeds/sources checked, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "target"))
