@@ -1,9 +1,14 @@
-"""Let DuckDB read and write an s3:// lake offline.
+"""DuckDB's view of the lake: landing tables as macros, and offline S3 access.
 
-DuckDB normally downloads `httpfs`/`aws` on first use; that fails without internet, so
-the extensions come from their PyPI packages (`duckdb-extension-httpfs`, ...). Credentials
-and the endpoint come from the usual AWS environment (including AWS_ENDPOINT_URL for moto
-or MinIO). Used by dbt through the dbt-duckdb plugin below and by Python code directly.
+dbt's sources on the dev target read the Bronze landing files through table macros
+(`landing_raw_ohlcv()`, `landing_raw_tickers()`) defined here at connection time: they
+glob LAKE_ROOT, and when a dataset has no file yet they return an empty table with the
+landing schema, so a fresh lake (say, only `ingest-file` so far) still builds.
+
+For an s3:// lake, DuckDB would download `httpfs`/`aws` on first use, which fails without
+internet: the extensions come from their PyPI packages (`duckdb-extension-httpfs`, ...).
+Credentials and the endpoint come from the usual AWS environment (including
+AWS_ENDPOINT_URL for moto or MinIO).
 """
 
 from __future__ import annotations
@@ -15,7 +20,23 @@ from typing import Any
 from urllib.parse import urlparse
 
 import duckdb
+import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
+
+from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
+from ingestion.config import DEFAULT_LAKE_ROOT
+from ingestion.lake import DATASETS
+
+LANDING_SCHEMAS = {"raw_ohlcv": LANDING_OHLCV_SCHEMA, "raw_tickers": LANDING_TICKERS_SCHEMA}
+_DUCKDB_TYPES = {
+    pa.string(): "varchar",
+    pa.date32(): "date",
+    pa.float64(): "double",
+    pa.int64(): "bigint",
+    pa.int32(): "integer",
+    pa.bool_(): "boolean",
+    pa.timestamp("us", tz="UTC"): "timestamptz",
+}
 
 
 def load_packaged_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -65,9 +86,32 @@ def _literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _empty_select(schema: pa.Schema) -> str:
+    columns = [f"cast(null as {_DUCKDB_TYPES[f.type]}) as {f.name}" for f in schema]
+    columns.append("cast(null as date) as ingest_date")
+    return f"select {', '.join(columns)} where false"
+
+
+def define_landing_macros(conn: duckdb.DuckDBPyConnection, lake_root: str) -> None:
+    """One table macro per landing dataset: its files, or an empty typed table."""
+    root = lake_root if lake_root.startswith("s3://") else os.path.abspath(lake_root)
+    for name, schema in LANDING_SCHEMAS.items():
+        pattern = f"{root.rstrip('/')}/{DATASETS[name.removeprefix('raw_')]}/*/*.parquet"
+        found = conn.execute("select count(*) from glob(?)", [pattern]).fetchone()[0]  # type: ignore[index]
+        body = (
+            f"select * from read_parquet({_literal(pattern)}, hive_partitioning = true, "
+            "union_by_name = true)"
+            if found
+            else _empty_select(schema)
+        )
+        conn.execute(f"create or replace macro landing_{name}() as table {body}")
+
+
 class Plugin(BasePlugin):
-    """dbt-duckdb plugin: configure S3 access when LAKE_ROOT is an s3:// URI."""
+    """dbt-duckdb plugin: S3 access for an s3:// LAKE_ROOT, then the landing macros."""
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
-        if os.environ.get("LAKE_ROOT", "").startswith("s3://"):
+        lake_root = os.environ.get("LAKE_ROOT", DEFAULT_LAKE_ROOT)
+        if lake_root.startswith("s3://"):
             configure_s3(conn)
+        define_landing_macros(conn, lake_root)
