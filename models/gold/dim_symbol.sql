@@ -2,8 +2,7 @@ with
 
 tickers as (
 
-    select * from {{ ref('stg_polygon__tickers') }}
-    where is_valid
+    select * from {{ ref('ticker_reference') }}
 
 ),
 
