@@ -1,5 +1,7 @@
--- Between the first and the last loaded date, every NYSE session has bars for at least
--- one symbol: a whole missing session means an ingestion gap. Returns the empty sessions.
+-- Inside the span where the whole market is loaded, every NYSE session has bars: a
+-- session with none is an ingestion gap. The span starts and ends with sessions carrying
+-- at least a tenth of the busiest session's symbols, so a lone symbol's longer history
+-- (a split restatement reaching back years) does not stretch it. Returns the gaps.
 with
 
 calendar as (
@@ -14,25 +16,37 @@ daily as (
 
 ),
 
-loaded_span as (
+symbols_per_session as (
 
     select
-        min(date) as first_date,
-        max(date) as last_date
+        date,
+        count(*) as symbols
     from daily
+    group by date
 
 ),
 
-sessions_with_data as (
+busiest as (
 
-    select distinct date from daily
+    select max(symbols) as symbols from symbols_per_session
+
+),
+
+market_span as (
+
+    select
+        min(symbols_per_session.date) as first_date,
+        max(symbols_per_session.date) as last_date
+    from symbols_per_session
+    cross join busiest
+    where symbols_per_session.symbols * 10 >= busiest.symbols
 
 )
 
 select calendar.session_date
 from calendar
-cross join loaded_span
-left join sessions_with_data on calendar.session_date = sessions_with_data.date
+cross join market_span
+left join symbols_per_session on calendar.session_date = symbols_per_session.date
 where
-    calendar.session_date between loaded_span.first_date and loaded_span.last_date
-    and sessions_with_data.date is null
+    calendar.session_date between market_span.first_date and market_span.last_date
+    and symbols_per_session.date is null
