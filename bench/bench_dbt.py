@@ -47,7 +47,8 @@ def _dbt(args: list[str], lake: Path, warehouse: Path, target: Path) -> dict[str
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     if result.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}{result.stderr[-2000:]}")
+        output = result.stdout[-4000:] + result.stderr[-2000:]
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{output}")
     return {"seconds": round(wall, 2), "peak_rss_mib": round(int(rss_file.read_text()) / 1024)}
 
 
