@@ -86,21 +86,28 @@ def _fetch_market(
     else:
         sessions = calendar.sessions_between(request.start or request.end, request.end)
     log.info("ohlcv market fetch", extra={"sessions": len(sessions), "watermark": watermark})
-    for session in sessions:
-        bars = source.grouped_daily(session)
-        if bars.num_rows == 0:
-            # A session with no bars means "not published yet" (or an outage): stop here
-            # so the watermark stays put and the next run asks again.
-            summary.empty_sessions.append(session.isoformat())
-            summary.status = "partial"
-            break
-        batch = land_bars(lake, calendar, bars, source.name, utcnow())
-        summary.add(batch)
-        summary.sessions.append(session.isoformat())
-        marks = dict(batch.max_date_by_symbol)
-        marks[MARKET] = session
-        store.advance(OHLCV, marks, summary.run_id)
-        summary.watermark = session.isoformat()
+    # Per-symbol marks are collected and written once (10,000 upserts per session would
+    # dominate a backfill); the market mark moves after every durable file. Lagging
+    # per-symbol marks are safe: watermarks only move forward, at worst a refetch.
+    symbol_marks: dict[str, dt.date] = {}
+    try:
+        for session in sessions:
+            bars = source.grouped_daily(session)
+            if bars.num_rows == 0:
+                # A session with no bars means "not published yet" (or an outage): stop
+                # here so the watermark stays put and the next run asks again.
+                summary.empty_sessions.append(session.isoformat())
+                summary.status = "partial"
+                break
+            batch = land_bars(lake, calendar, bars, source.name, utcnow())
+            summary.add(batch)
+            summary.sessions.append(session.isoformat())
+            symbol_marks.update(batch.max_date_by_symbol)
+            store.advance(OHLCV, {MARKET: session}, summary.run_id)
+            summary.watermark = session.isoformat()
+    finally:
+        if symbol_marks:
+            store.advance(OHLCV, symbol_marks, summary.run_id)
     if summary.sessions:
         _restate_splits(source, lake, store, calendar, request, summary)
 

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,14 +30,32 @@ class LandedBatch:
     max_date_by_symbol: dict[str, dt.date] = field(default_factory=dict)
 
 
+def _repeated(value: str, n: int) -> pa.Array:
+    # One value n times, without building n Python strings.
+    indices = pa.array(np.zeros(n, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array([value])).cast(pa.string())
+
+
 def _lineage(table: pa.Table, source: str, now: dt.datetime, batch_id: str) -> pa.Table:
     n = table.num_rows
+    stamp = np.full(n, np.datetime64(now.astimezone(dt.UTC).replace(tzinfo=None), "us"))
     return (
-        table.append_column("source", pa.array([source] * n, pa.string()))
-        .append_column("ingested_at", pa.array([now] * n, pa.timestamp("us", tz="UTC")))
-        .append_column("batch_id", pa.array([batch_id] * n, pa.string()))
-        .append_column("batch_row", pa.array(range(n), pa.int32()))
+        table.append_column("source", _repeated(source, n))
+        .append_column("ingested_at", pa.array(stamp).cast(pa.timestamp("us", tz="UTC")))
+        .append_column("batch_id", _repeated(batch_id, n))
+        .append_column("batch_row", pa.array(np.arange(n, dtype=np.int32)))
     )
+
+
+def _latest_dates(bars: pa.Table) -> dict[str, dt.date]:
+    """Each symbol's last date in the batch."""
+    if bars.num_rows == 0:
+        return {}
+    bounds = pc.min_max(bars["date"])
+    if bounds["min"] == bounds["max"]:  # one session (grouped daily): no grouping needed
+        return dict.fromkeys(bars["symbol"].to_pylist(), bounds["max"].as_py())
+    latest = bars.group_by("symbol").aggregate([("date", "max")])
+    return dict(zip(latest["symbol"].to_pylist(), latest["date_max"].to_pylist(), strict=True))
 
 
 def _reason_counts(reasons: pa.Array) -> dict[str, int]:
@@ -56,16 +75,13 @@ def land_bars(
     table = table.cast(LANDING_OHLCV_SCHEMA)
     path = lake.landing_path("ohlcv", now.astimezone(dt.UTC).date(), batch_id)
     lake.write_parquet(table, path)
-    latest = bars.group_by("symbol").aggregate([("date", "max")])
     return LandedBatch(
         batch_id=batch_id,
         path=lake.display(path),
         rows=table.num_rows,
         invalid_rows=table.num_rows - reasons.null_count,
         reasons=_reason_counts(reasons),
-        max_date_by_symbol=dict(
-            zip(latest["symbol"].to_pylist(), latest["date_max"].to_pylist(), strict=True)
-        ),
+        max_date_by_symbol=_latest_dates(bars),
     )
 
 
