@@ -65,37 +65,40 @@ def _reason_counts(reasons: pa.Array) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def land_bars(
-    lake: Lake, calendar: TradingCalendar, bars: pa.Table, source: str, now: dt.datetime
+def _land(
+    lake: Lake,
+    dataset: str,
+    rows: pa.Table,
+    reasons: pa.Array,
+    schema: pa.Schema,
+    source: str,
+    now: dt.datetime,
 ) -> LandedBatch:
-    """Validate and write one OHLCV batch; nothing is dropped, bad rows carry a reason."""
+    """Add lineage and reasons, write the batch atomically, describe what landed."""
     batch_id = new_batch_id(now)
-    reasons = invalid_reasons(bars, calendar)
-    table = _lineage(bars, source, now, batch_id).append_column("invalid_reason", reasons)
-    table = table.cast(LANDING_OHLCV_SCHEMA)
-    path = lake.landing_path("ohlcv", now.astimezone(dt.UTC).date(), batch_id)
-    lake.write_parquet(table, path)
+    table = _lineage(rows, source, now, batch_id).append_column("invalid_reason", reasons)
+    path = lake.landing_path(dataset, now.astimezone(dt.UTC).date(), batch_id)
+    lake.write_parquet(table.cast(schema), path)
     return LandedBatch(
         batch_id=batch_id,
         path=lake.display(path),
         rows=table.num_rows,
         invalid_rows=table.num_rows - reasons.null_count,
         reasons=_reason_counts(reasons),
-        max_date_by_symbol=_latest_dates(bars),
     )
+
+
+def land_bars(
+    lake: Lake, calendar: TradingCalendar, bars: pa.Table, source: str, now: dt.datetime
+) -> LandedBatch:
+    """Validate and write one OHLCV batch; nothing is dropped, bad rows carry a reason."""
+    reasons = invalid_reasons(bars, calendar)
+    batch = _land(lake, "ohlcv", bars, reasons, LANDING_OHLCV_SCHEMA, source, now)
+    batch.max_date_by_symbol = _latest_dates(bars)
+    return batch
 
 
 def land_tickers(lake: Lake, tickers: pa.Table, source: str, now: dt.datetime) -> LandedBatch:
-    batch_id = new_batch_id(now)
+    """Write one ticker snapshot batch; unusable symbols carry a reason."""
     reasons = ticker_invalid_reasons(tickers)
-    table = _lineage(tickers, source, now, batch_id).append_column("invalid_reason", reasons)
-    table = table.cast(LANDING_TICKERS_SCHEMA)
-    path = lake.landing_path("tickers", now.astimezone(dt.UTC).date(), batch_id)
-    lake.write_parquet(table, path)
-    return LandedBatch(
-        batch_id=batch_id,
-        path=lake.display(path),
-        rows=table.num_rows,
-        invalid_rows=int(pc.sum(pc.is_valid(reasons)).as_py() or 0),
-        reasons=_reason_counts(reasons),
-    )
+    return _land(lake, "tickers", tickers, reasons, LANDING_TICKERS_SCHEMA, source, now)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl
 from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
 from ingestion.file_import import FileImportError, ingest_file
@@ -100,3 +102,19 @@ def ingest_file_command(path: Path) -> None:
             _emit(ingest_file(path, rt.lake, rt.store, rt.calendar))
     except FileImportError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@main.command("landing-ddl")
+@click.option("--lake-root", envvar="LAKE_ROOT", required=True, help="s3:// lake root.")
+@click.option(
+    "--database",
+    default=lambda: os.environ.get("DBT_SCHEMA_PREFIX", "") + "landing",
+    show_default="$DBT_SCHEMA_PREFIX + landing",
+)
+def landing_ddl(lake_root: str, database: str) -> None:
+    """Print the Athena DDL of the landing tables (dbt's sources on the athena target)."""
+    try:
+        statements = [landing_table_ddl(table, lake_root, database) for table in LANDING_TABLES]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(";\n\n".join(statements) + ";")
