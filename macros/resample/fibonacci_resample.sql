@@ -24,10 +24,7 @@ with
 
 calendar as (
 
-    select
-        session_date,
-        {{ integer_divide('session_index', sessions) }} as bucket_number
-    from {{ ref('trading_calendar') }}
+    select * from {{ ref('trading_calendar') }}
 
 ),
 
@@ -40,11 +37,11 @@ daily as (
 buckets as (
 
     select
-        bucket_number,
+        {{ integer_divide('session_index', sessions) }} as bucket_number,
         min(session_date) as bucket_start,
         max(session_date) as bucket_end
     from calendar
-    group by bucket_number
+    group by {{ integer_divide('session_index', sessions) }}
 
 ),
 
@@ -59,11 +56,10 @@ latest_loaded as (
 touched as (
 
     select distinct
-        daily.symbol,
-        calendar.bucket_number
+        symbol,
+        {{ integer_divide('session_index', sessions) }} as bucket_number
     from daily
-    inner join calendar on daily.date = calendar.session_date
-    where daily.ingested_at > (select max(max_ingested_at) from {{ this }})
+    where ingested_at > (select max(max_ingested_at) from {{ this }})
 
     union
 
@@ -100,14 +96,13 @@ bucketed as (
         daily.volume,
         daily.vwap,
         daily.ingested_at,
-        calendar.bucket_number
+        {{ integer_divide('daily.session_index', sessions) }} as bucket_number
     from daily
-    inner join calendar on daily.date = calendar.session_date
     {% if is_incremental() %}
         inner join scope
             on
                 daily.symbol = scope.symbol
-                and calendar.bucket_number = scope.bucket_number
+                and {{ integer_divide('daily.session_index', sessions) }} = scope.bucket_number
         -- a constant lower bound lets the engine skip old data before joining
         where daily.date >= (select min(bucket_start) from scope)
     {% endif %}

@@ -8,6 +8,8 @@
     )
 }}
 
+{{ require_full_landing_scope(ref('stg_polygon__daily_bars')) }}
+
 with
 
 bars as (
@@ -21,22 +23,31 @@ bars as (
 
 ),
 
+calendar as (
+
+    select * from {{ ref('trading_calendar') }}
+
+),
+
 final as (
 
     select
-        symbol,
-        date,
-        open,
-        high,
-        low,
-        close,
-        volume,
-        vwap,
-        transactions,
-        source,
-        ingested_at,
-        batch_id
+        bars.symbol,
+        bars.date,
+        calendar.session_index,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close,
+        bars.volume,
+        bars.vwap,
+        bars.transactions,
+        bars.source,
+        bars.ingested_at,
+        bars.batch_id
     from bars
+    -- valid bars are on sessions by construction (rule not_a_session)
+    inner join calendar on bars.date = calendar.session_date
 
 )
 

@@ -7,6 +7,8 @@
     )
 }}
 
+{{ require_full_landing_scope(ref('stg_polygon__daily_bars')) }}
+
 with
 
 rejected as (

@@ -41,6 +41,7 @@ def built(tmp_path_factory, calendar):
         "incremental": incremental,
         "full": snapshot(full_warehouse),
         "warehouse": warehouse,
+        "lake": lake_dir,
     }
 
 
@@ -65,3 +66,16 @@ def test_the_new_day_completes_bars_and_flags_the_last_one(built):
         assert open_bars == 0
         rejected = con.execute("select count(*) from bronze.ohlcv_rejected").fetchone()[0]
         assert rejected == 2  # the sample's bad prints of 2024 and 2025
+
+
+def test_rebuilding_bronze_alone_from_a_scoped_staging_view_is_refused(built, tmp_path):
+    # After incremental runs the staging view reads only recent landing partitions; a full
+    # refresh of bronze on its own would silently lose history, so dbt must refuse it.
+    warehouse = built["warehouse"]
+    with pytest.raises(AssertionError, match="only reads landing since"):
+        dbt(tmp_path, built["lake"], warehouse, "run", "--full-refresh", "-s", "ohlcv_daily")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        scope = con.execute(
+            "select distinct landing_scope_start from staging.stg_polygon__daily_bars"
+        ).fetchall()
+    assert len(scope) == 1 and scope[0][0] is not None

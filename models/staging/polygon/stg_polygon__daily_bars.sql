@@ -1,8 +1,13 @@
+{%- set scope_start = landing_scope_start() -%}
+
 with
 
 source as (
 
     select * from {{ source('polygon', 'raw_ohlcv') }}
+    {% if scope_start is not none -%}
+        where cast(ingest_date as varchar) >= '{{ scope_start }}'
+    {%- endif %}
 
 ),
 
@@ -23,7 +28,12 @@ typed as (
         cast(batch_id as varchar) as batch_id,
         cast(batch_row as integer) as batch_row,
         cast(invalid_reason as varchar) as invalid_reason,
-        invalid_reason is null as is_valid
+        invalid_reason is null as is_valid,
+        {% if scope_start is not none -%}
+            cast('{{ scope_start }}' as date)
+        {%- else -%}
+            cast(null as date)
+        {%- endif %} as landing_scope_start
     from source
 
 ),
@@ -59,7 +69,8 @@ final as (
         batch_id,
         batch_row,
         is_valid,
-        invalid_reason
+        invalid_reason,
+        landing_scope_start
     from ranked
     where not is_valid or version_rank = 1
 
