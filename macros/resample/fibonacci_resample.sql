@@ -20,6 +20,8 @@
     on_schema_change='fail',
 ) }}
 
+{% set first_session = (resample_first_session(sessions) if is_incremental() else none) or 0 %}
+
 with
 
 calendar as (
@@ -45,9 +47,11 @@ buckets as (
 
 ),
 
+-- Bronze is read directly below, not through `daily`: DuckDB materialises a CTE that is
+-- referenced more than once, which would copy all of history on every run.
 latest_loaded as (
 
-    select max(date) as latest_date from daily
+    select max(date) as latest_date from {{ ref('ohlcv_daily') }}
 
 ),
 
@@ -58,7 +62,7 @@ touched as (
     select distinct
         symbol,
         {{ integer_divide('session_index', sessions) }} as bucket_number
-    from daily
+    from {{ ref('ohlcv_daily') }}
     where ingested_at > (select max(max_ingested_at) from {{ this }})
 
     union
@@ -103,8 +107,8 @@ bucketed as (
             on
                 daily.symbol = scope.symbol
                 and {{ integer_divide('daily.session_index', sessions) }} = scope.bucket_number
-        -- a constant lower bound lets the engine skip old data before joining
-        where daily.date >= (select min(bucket_start) from scope)
+        -- a constant lower bound lets the engine skip old row groups before joining
+        where daily.session_index >= {{ first_session }}  -- noqa: LT02
     {% endif %}
 
 ),

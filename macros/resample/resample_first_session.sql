@@ -1,0 +1,32 @@
+{#-
+    The first session_index an incremental resample has to read: the start of the
+    earliest bucket that new Bronze rows touch or that is still incomplete.
+
+    Computed before the model runs and written into its SQL as a constant, so the engine
+    skips every older row group of Bronze by its min/max statistics instead of joining all
+    of history against the touched buckets. Returns a bound past every session when
+    nothing needs recomputing, none when the engine gave no answer (no bound).
+-#}
+{% macro resample_first_session(sessions) %}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select min(first_session) from (
+            select min({{ integer_divide('session_index', sessions) }}) * {{ sessions }}
+                as first_session
+            from {{ ref('ohlcv_daily') }}
+            where ingested_at > (select max(max_ingested_at) from {{ this }})
+            union all
+            select min(bucket_number) * {{ sessions }} as first_session
+            from {{ this }}
+            where not is_complete
+        ) as starts
+    {%- endset -%}
+    {%- set result = run_query(query) -%}
+    {%- set first = result.rows[0] if result.rows | length > 0 else [] -%}
+    {%- if first | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(2147483647 if first[0] is none else first[0] | int) }}
+{% endmacro %}
