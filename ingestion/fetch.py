@@ -168,13 +168,26 @@ def _fetch_symbols(
 
 
 def fetch_tickers(
-    source: MarketSource, lake: Lake, store: WatermarkStore, as_of: dt.date
+    source: MarketSource,
+    lake: Lake,
+    store: WatermarkStore,
+    as_of: dt.date,
+    refresh: bool = False,
 ) -> dict[str, Any]:
-    """Land the ticker list as of a date: active and delisted names, one batch."""
+    """Land the ticker list as of a date: active and delisted names, one batch.
+
+    A snapshot already landed for that date (or a later one) is not fetched again unless
+    `refresh` is set, so re-running a day lands nothing new.
+    """
     run = store.start_run(TICKERS, source.name, as_of, as_of)
     summary = RunSummary(run.run_id, TICKERS, source.name)
 
     def body() -> None:
+        watermark = store.get(TICKERS, MARKET)
+        if watermark is not None and watermark >= as_of and not refresh:
+            summary.watermark = watermark.isoformat()
+            summary.status = "succeeded"
+            return
         tables = [source.tickers(as_of, active=True), source.tickers(as_of, active=False)]
         tickers = pa.concat_tables(tables)
         if tickers.num_rows == 0:

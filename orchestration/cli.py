@@ -78,7 +78,9 @@ def ingest(
             result: dict[str, Any] = {}
             if dataset in ("all", "tickers"):
                 as_of = parse_meta_event({"date": request.end.isoformat()}, request.end)
-                result["tickers"] = fetch_tickers(rt.source, rt.lake, rt.store, as_of)
+                result["tickers"] = fetch_tickers(
+                    rt.source, rt.lake, rt.store, as_of, refresh=request.backfill
+                )
             if dataset in ("all", "ohlcv"):
                 result["ohlcv"] = fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request)
     except (EventError, InvalidSymbolError) as exc:

@@ -1,6 +1,7 @@
 """Lambda: land the tickers reference (active and delisted) into Bronze.
 
 Event: {"date": "YYYY-MM-DD"} (optional; default the latest published session).
+A snapshot already landed for that date is not fetched again.
 Returns the run summary: run_id, status, rows landed, invalid rows, file written.
 """
 

@@ -185,6 +185,11 @@ def test_tickers_snapshot_includes_delisted_names(market, lake, lake_dir, sqlite
     assert inactive.num_rows >= 1
     assert all(d is not None for d in inactive["delisted_date"].to_pylist())
     assert sqlite_store.get("tickers") == as_of
+    # The same day again lands nothing; a refresh lands a new snapshot.
+    again = fetch_tickers(market, lake, sqlite_store, as_of)
+    assert again["files_written"] == 0 and again["status"] == "succeeded"
+    refreshed = fetch_tickers(market, lake, sqlite_store, as_of, refresh=True)
+    assert refreshed["files_written"] == 1
 
 
 def test_request_validation():
