@@ -1,8 +1,8 @@
-"""Runtime settings, all from environment variables with documented defaults.
+"""Runtime settings of the ingestion jobs, from environment variables with defaults.
 
 One place reads the environment so every command, Lambda handler and test agrees on what
-`LAKE_ROOT` or `WAREHOUSE_PATH` mean. Secrets are never stored on the settings object: only
-where to find them (see `ingestion.secrets`).
+`LAKE_ROOT` or `WATERMARK_DSN` mean (WAREHOUSE_PATH is dbt's, read by profiles.yml).
+Secrets are never stored here: `ingestion.credentials` fetches them when needed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_LAKE_ROOT = "./data/lake"
-DEFAULT_WAREHOUSE_PATH = "./data/warehouse.duckdb"
 DEFAULT_WATERMARK_DSN = "sqlite:///./data/watermarks.sqlite"
 DEFAULT_POLYGON_BASE_URL = "https://api.polygon.io"
 
@@ -24,11 +23,9 @@ class Settings:
     """Where things live. Build it with `Settings.from_env()`; override fields in tests."""
 
     lake_root: str
-    warehouse_path: str
     watermark_dsn: str
     polygon_base_url: str
     market_source: str
-    polygon_api_key_secret_arn: str | None
     rds_secret_arn: str | None
     trading_calendar_path: Path
     http_timeout_seconds: float
@@ -39,11 +36,9 @@ class Settings:
         env = dict(os.environ if env is None else env)
         return cls(
             lake_root=env.get("LAKE_ROOT", DEFAULT_LAKE_ROOT),
-            warehouse_path=env.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH),
             watermark_dsn=env.get("WATERMARK_DSN", DEFAULT_WATERMARK_DSN),
             polygon_base_url=env.get("POLYGON_BASE_URL", DEFAULT_POLYGON_BASE_URL).rstrip("/"),
             market_source=env.get("MARKET_SOURCE", "sample"),
-            polygon_api_key_secret_arn=env.get("POLYGON_API_KEY_SECRET_ARN") or None,
             rds_secret_arn=env.get("RDS_SECRET_ARN") or None,
             trading_calendar_path=Path(
                 env.get("TRADING_CALENDAR_PATH", REPO_ROOT / "seeds" / "trading_calendar.csv")
