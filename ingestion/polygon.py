@@ -168,6 +168,7 @@ class PolygonClient:
     """Grouped daily bars, per-ticker ranges, the tickers list and splits."""
 
     name = "polygon"
+    last_session = None  # live: new sessions keep coming
 
     def __init__(
         self,

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from ingestion.calendar import TradingCalendar, load_calendar
 from ingestion.config import Settings
@@ -32,11 +31,13 @@ class Runtime:
         """The latest session whose data should be published by now."""
         now = now or dt.datetime.now(dt.UTC)
         latest = self.calendar.latest_closed_session(now, PUBLISH_DELAY)
-        sample_end = getattr(self.source, "last_session", None)
-        return min(latest, sample_end) if sample_end else latest
+        end = self.source.last_session
+        return latest if end is None else min(latest, end)
 
 
-def make_source(settings: Settings, calendar: TradingCalendar, name: str | None = None) -> Any:
+def make_source(
+    settings: Settings, calendar: TradingCalendar, name: str | None = None
+) -> MarketSource:
     name = name or settings.market_source
     if name == "sample":
         from ingestion.sample_market import SampleMarket

@@ -65,12 +65,8 @@ class SampleMarket:
     def __init__(self, calendar: TradingCalendar) -> None:
         self._calendar = calendar
         self.sessions = calendar.sessions_between(SAMPLE_START, SAMPLE_END)
+        self.last_session: dt.date | None = self.sessions[-1]
         self._session_pos = {day: i for i, day in enumerate(self.sessions)}
-
-    @property
-    def last_session(self) -> dt.date:
-        """The sample has no data after this; the default date never goes past it."""
-        return self.sessions[-1]
 
     @cached_property
     def profiles(self) -> dict[str, _Profile]:

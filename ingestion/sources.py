@@ -12,6 +12,9 @@ class MarketSource(Protocol):
     """Tables come back in `ingestion.bars.BAR_SCHEMA` / `TICKER_SCHEMA`."""
 
     name: str
+    # The last session the source has data for, when it has an end (the sample market);
+    # None for a live source. The default fetch date never goes past it.
+    last_session: dt.date | None
 
     def grouped_daily(self, day: dt.date) -> pa.Table:
         """Every symbol's bar for one session; empty when nothing is published (yet)."""

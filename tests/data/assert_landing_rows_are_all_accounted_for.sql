@@ -65,20 +65,6 @@ lost_invalid as (
 
 )
 
-select
-    symbol,
-    date,
-    ingested_at,
-    batch_id,
-    batch_row,
-    invalid_reason
-from lost_valid
+select * from lost_valid
 union all
-select
-    symbol,
-    date,
-    ingested_at,
-    batch_id,
-    batch_row,
-    invalid_reason
-from lost_invalid
+select * from lost_invalid

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,7 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
-from ingestion.config import REPO_ROOT
-from tests.python.dbt_helpers import DBT
+from tests.python.dbt_helpers import run_dbt
 from tests.python.fixtures.aws import REGION
 
 CATALOG = "awsdatacatalog"
@@ -154,31 +152,12 @@ def compile_for_athena(tmp: Path, aws: MotoAthena) -> AthenaCompile:
             "ATHENA_CATALOG": CATALOG,
             "ATHENA_SCHEMA": TARGET_SCHEMA,
             "ATHENA_WORKGROUP": WORKGROUP,
-            "DBT_PROFILES_DIR": str(REPO_ROOT),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
     )
     for name in _AWS_VARS_TO_DROP:
         env.pop(name, None)
+    stdout = run_dbt(tmp, env, "compile")
     target = tmp / "target"
-    result = subprocess.run(
-        [
-            DBT,
-            "compile",
-            "--project-dir",
-            str(REPO_ROOT),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(tmp / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"dbt compile (athena) failed:\n{result.stdout[-6000:]}")
     manifest = json.loads((target / "manifest.json").read_text())
     run_results = json.loads((target / "run_results.json").read_text())
     sql = {
@@ -186,7 +165,7 @@ def compile_for_athena(tmp: Path, aws: MotoAthena) -> AthenaCompile:
         for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "test") and node.get("compiled_path")
     }
-    return AthenaCompile(result.stdout, manifest, run_results, sql)
+    return AthenaCompile(stdout, manifest, run_results, sql)
 
 
 def warehouse_schema(con: duckdb.DuckDBPyConnection) -> MappingSchema:

@@ -25,15 +25,13 @@ TABLES = (
 )
 
 
-def dbt(tmp: Path, lake: Path, warehouse: Path, *args: str) -> str:
+def run_dbt(tmp: Path, env: dict[str, str], *args: str) -> str:
+    """`dbt <args>` on this project in a subprocess, artifacts and logs under `tmp`."""
     env = {
-        **os.environ,
-        "LAKE_ROOT": str(lake),
-        "WAREHOUSE_PATH": str(warehouse),
+        **env,
         "DBT_PROFILES_DIR": str(REPO_ROOT),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    env.pop("DBT_TARGET", None)
     paths = ["--project-dir", str(REPO_ROOT), "--target-path", str(tmp / "target")]
     result = subprocess.run(
         [DBT, *args, *paths, "--log-path", str(tmp / "logs")],
@@ -45,6 +43,13 @@ def dbt(tmp: Path, lake: Path, warehouse: Path, *args: str) -> str:
     if result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}")
     return result.stdout
+
+
+def dbt(tmp: Path, lake: Path, warehouse: Path, *args: str) -> str:
+    """dbt on the dev target (DuckDB) against a given lake and warehouse."""
+    env = {**os.environ, "LAKE_ROOT": str(lake), "WAREHOUSE_PATH": str(warehouse)}
+    env.pop("DBT_TARGET", None)
+    return run_dbt(tmp, env, *args)
 
 
 def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
