@@ -1,0 +1,19 @@
+{#- Three Outside Up/Down: a candle engulfed by an opposite-coloured one, then a third
+    candle closing further in the engulfing direction. +100 up (white engulfing), -100
+    down (black engulfing). -#}
+{% macro cdl3outside() -%}
+    case
+        when bar_number < {{ cdl_lookback([], 3) }} then 0
+        when (
+            {{ cdl_white(1) }} and {{ cdl_black(2) }}
+            and c1 > o2 and o1 < c2
+            and c0 > c1
+        ) or (
+            {{ cdl_black(1) }} and {{ cdl_white(2) }}
+            and o1 > c2 and c1 < o2
+            and c0 < c1
+        )
+            then {{ cdl_color(1) }} * 100
+        else 0
+    end
+{%- endmacro %}

@@ -1,0 +1,19 @@
+{#- Belt-hold: a long candle opening on its extreme, a white one with a very short lower
+    shadow or a black one with a very short upper shadow. Colour: +100 / -100. -#}
+{% macro cdlbelthold() -%}
+    case
+        when bar_number < {{ cdl_lookback(['BodyLong', 'ShadowVeryShort'], 0) }} then 0
+        when {{ cdl_real_body(0) }} > {{ cdl_avg('BodyLong', 0) }}
+            and (
+                (
+                    {{ cdl_white(0) }}
+                    and {{ cdl_lower_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
+                ) or (
+                    {{ cdl_black(0) }}
+                    and {{ cdl_upper_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
+                )
+            )
+            then {{ cdl_color(0) }} * 100
+        else 0
+    end
+{%- endmacro %}

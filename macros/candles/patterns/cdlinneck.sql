@@ -1,0 +1,15 @@
+{#- In-Neck: a long black candle, then a white candle opening below its low and closing
+    at or barely above its close (no tolerance below the close). -100. -#}
+{% macro cdlinneck() -%}
+    case
+        when bar_number < {{ cdl_lookback(['Equal', 'BodyLong'], 1) }} then 0
+        when {{ cdl_black(1) }}
+            and {{ cdl_real_body(1) }} > {{ cdl_avg('BodyLong', 1) }}
+            and {{ cdl_white(0) }}
+            and o0 < l1
+            and c0 <= c1 + {{ cdl_avg('Equal', 1) }}
+            and c0 >= c1
+            then -100
+        else 0
+    end
+{%- endmacro %}

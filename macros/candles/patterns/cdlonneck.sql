@@ -1,0 +1,15 @@
+{#- On-Neck: a long black candle, then a white candle opening below its low and closing
+    at its low (within Equal). -100. -#}
+{% macro cdlonneck() -%}
+    case
+        when bar_number < {{ cdl_lookback(['Equal', 'BodyLong'], 1) }} then 0
+        when {{ cdl_black(1) }}
+            and {{ cdl_real_body(1) }} > {{ cdl_avg('BodyLong', 1) }}
+            and {{ cdl_white(0) }}
+            and o0 < l1
+            and c0 <= l1 + {{ cdl_avg('Equal', 1) }}
+            and c0 >= l1 - {{ cdl_avg('Equal', 1) }}
+            then -100
+        else 0
+    end
+{%- endmacro %}

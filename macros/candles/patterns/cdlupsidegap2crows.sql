@@ -1,0 +1,16 @@
+{#- Upside Gap Two Crows: a long white candle, a short black body gapping up, then a
+    black candle engulfing it and closing still above the first close. -100. -#}
+{% macro cdlupsidegap2crows() -%}
+    case
+        when bar_number < {{ cdl_lookback(['BodyShort', 'BodyLong'], 2) }} then 0
+        when {{ cdl_white(2) }}
+            and {{ cdl_real_body(2) }} > {{ cdl_avg('BodyLong', 2) }}
+            and {{ cdl_black(1) }}
+            and {{ cdl_real_body(1) }} <= {{ cdl_avg('BodyShort', 1) }}
+            and {{ cdl_body_gap_up(1, 2) }}
+            and {{ cdl_black(0) }}
+            and o0 > o1 and c0 < c1 and c0 > c2
+            then -100
+        else 0
+    end
+{%- endmacro %}

@@ -1,0 +1,168 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['symbol', 'date'],
+    incremental_strategy=upsert_strategy(),
+    partitioned_by=month_partitioning('date'),
+    on_schema_change='fail',
+) }}
+
+{#-
+    Every output row depends on at most `history` earlier bars of its symbol. An
+    incremental run reads, per symbol with new Bronze rows, the bars from `margin`
+    sessions before its first new row; a symbol with fewer than `history` bars there
+    (a long gap, or a recent listing) is read whole instead.
+-#}
+{% set history = candle_history_bars() %}
+{% set margin = 2 * history %}
+{% set scope_start = (candle_scope_start(margin) if is_incremental() else none) or 0 %}
+
+with
+
+daily as (
+
+    select * from {{ ref('ohlcv_daily') }}
+
+),
+
+-- noqa: disable=LT02
+-- (sqlfluff mis-indents the rendered look-back subquery of the incremental branch)
+{% if is_incremental() %}
+
+changed as (
+
+    select
+        symbol,
+        min(session_index) as first_new_session
+    from daily
+    where
+        ingested_at > {{ cursor_lookback('ingested_at', this) }}
+        and session_index >= {{ scope_start + margin }}  -- noqa: LT02
+    group by symbol
+
+),
+
+-- Bronze is read directly below, not through `daily`: DuckDB materialises a CTE that is
+-- referenced more than once, which would copy all of history on every run.
+recent as (
+
+    select
+        bars.symbol,
+        bars.date,
+        bars.session_index,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close,
+        bars.ingested_at,
+        changed.first_new_session
+    from {{ ref('ohlcv_daily') }} as bars
+    inner join changed on bars.symbol = changed.symbol
+    where
+        bars.session_index >= changed.first_new_session - {{ margin }}
+        -- a constant lower bound lets the engine skip old row groups before joining
+        and bars.session_index >= {{ scope_start }}  -- noqa: LT02
+
+),
+
+short_history as (
+
+    select symbol
+    from recent
+    group by symbol
+    having count(case when session_index < first_new_session then 1 end) < {{ history }}
+
+),
+
+{% endif %}
+
+series as (
+
+    {%- if is_incremental() %}
+
+    select
+        symbol,
+        date,
+        session_index,
+        open,
+        high,
+        low,
+        close,
+        ingested_at,
+        first_new_session
+    from recent
+    where symbol not in (select short_history.symbol from short_history)
+
+    union all
+
+    select
+        bars.symbol,
+        bars.date,
+        bars.session_index,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close,
+        bars.ingested_at,
+        changed.first_new_session
+    from {{ ref('ohlcv_daily') }} as bars
+    inner join changed on bars.symbol = changed.symbol
+    where bars.symbol in (select short_history.symbol from short_history)
+
+    {%- else %}
+
+    select
+        symbol,
+        date,
+        session_index,
+        open,
+        high,
+        low,
+        close,
+        ingested_at,
+        -1 as first_new_session
+    from daily
+
+    {%- endif %}
+
+),
+-- noqa: enable=LT02
+
+-- TA-Lib computes in IEEE doubles; the comparisons must see the same numbers.
+candle_inputs as (
+
+    select
+        symbol,
+        date,
+        cast(open as double) as o0,
+        cast(high as double) as h0,
+        cast(low as double) as l0,
+        cast(close as double) as c0,
+        session_index,
+        ingested_at,
+        first_new_session
+    from series
+
+),
+
+-- (the frame and the pattern expressions are generated; their layout is the macros')
+candles as (
+
+    {{ candle_frame('candle_inputs', ['session_index', 'ingested_at', 'first_new_session']) }}
+
+),
+
+patterns as (
+
+    select
+        symbol,
+        date,
+        {%- for pattern in candle_pattern_names() %}
+            cast({{ candle_pattern(pattern) }} as {{ signal_type() }}) as {{ pattern }},
+        {%- endfor %}
+        ingested_at
+    from candles
+    where session_index >= first_new_session
+
+)
+
+select * from patterns
