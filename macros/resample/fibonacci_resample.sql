@@ -63,7 +63,7 @@ touched as (
         symbol,
         {{ integer_divide('session_index', sessions) }} as bucket_number
     from {{ ref('ohlcv_daily') }}
-    where ingested_at > (select max(max_ingested_at) from {{ this }})
+    where ingested_at > {{ cursor_lookback('max_ingested_at', this) }}
 
     union
 

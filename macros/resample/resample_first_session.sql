@@ -16,7 +16,7 @@
             select min({{ integer_divide('session_index', sessions) }}) * {{ sessions }}
                 as first_session
             from {{ ref('ohlcv_daily') }}
-            where ingested_at > (select max(max_ingested_at) from {{ this }})
+            where ingested_at > {{ cursor_lookback('max_ingested_at', this) }}
             union all
             select min(bucket_number) * {{ sessions }} as first_session
             from {{ this }}

@@ -104,6 +104,7 @@ class Built:
     silver: dict[int, pd.DataFrame]
     bronze_daily: pd.DataFrame
     rejected: int
+    candles: pd.DataFrame  # silver.candlestick_patterns by symbol, date
 
 
 def _real_bars(symbol: str, raw: pd.DataFrame, sessions: set[dt.date], seed: int) -> pa.Table:
@@ -234,8 +235,11 @@ def _read(warehouse: Path, landed: Landed) -> Built:
                 " from bronze.ohlcv_daily"
             ).df()
         )
+        candles = con.execute(
+            "select * from silver.candlestick_patterns order by symbol, date"
+        ).df()
         rejected = con.execute("select count(*) from bronze.ohlcv_rejected").fetchone()[0]
-    return Built(landed, silver, bronze_daily, rejected)
+    return Built(landed, silver, bronze_daily, rejected, candles)
 
 
 def _show(frame: pd.DataFrame, limit: int = 8) -> str:
@@ -347,3 +351,25 @@ def test_splits_listings_and_delistings_are_in_the_compared_data(built: Built) -
     ]
     later = pd.Timestamp(SAMPLE_SECOND_LANDED.replace(tzinfo=None))
     assert (straddle["max_ingested_at"] == later).sum() >= 50
+
+
+def test_dbt_candlestick_patterns_equal_talib_on_bronze(built: Built) -> None:
+    """The dbt model itself, on real series and the sample as consolidated in Bronze: each
+    symbol's rows by date are one TA-Lib series; every one of the 61 columns agrees."""
+    import talib
+
+    daily = built.bronze_daily.sort_values(["symbol", "date"], ignore_index=True)
+    candles = built.candles
+    assert candles[["symbol", "date"]].equals(daily[["symbol", "date"]])
+    functions = talib.get_function_groups()["Pattern Recognition"]
+    fired = 0
+    for symbol, series in daily.groupby("symbol", sort=True):
+        rows = (candles["symbol"] == symbol).to_numpy()
+        prices = [series[c].to_numpy("float64") for c in ("open", "high", "low", "close")]
+        for function in functions:
+            expected = getattr(talib, function)(*prices)
+            actual = candles.loc[rows, function.lower()].to_numpy()
+            bad = np.flatnonzero(expected != actual)
+            assert bad.size == 0, f"{symbol} {function}: rows {bad[:5]} differ from TA-Lib"
+            fired += int((actual != 0).sum())
+    assert fired > 10_000
