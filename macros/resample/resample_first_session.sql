@@ -8,9 +8,6 @@
     nothing needs recomputing, none when the engine gave no answer (no bound).
 -#}
 {% macro resample_first_session(sessions) %}
-    {%- if not execute -%}
-        {{ return(none) }}
-    {%- endif -%}
     {%- set query -%}
         select min(first_session) from (
             select min({{ integer_divide('session_index', sessions) }}) * {{ sessions }}
@@ -23,10 +20,5 @@
             where not is_complete
         ) as starts
     {%- endset -%}
-    {%- set result = run_query(query) -%}
-    {%- set first = result.rows[0] if result.rows | length > 0 else [] -%}
-    {%- if first | length == 0 -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(2147483647 if first[0] is none else first[0] | int) }}
+    {{ return(session_bound(query)) }}
 {% endmacro %}

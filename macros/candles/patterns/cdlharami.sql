@@ -2,10 +2,16 @@
     of the first candle's colour: +-100 when strictly inside, +-80 when one end of the
     bodies is equal. -#}
 {% macro cdlharami() -%}
+    {{ cdlharami_signal('BodyShort') }}
+{%- endmacro %}
+
+
+{#- Harami and Harami Cross differ only in the setting the second body must not exceed. -#}
+{% macro cdlharami_signal(second_body) -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyShort', 'BodyLong'], 1) }} then 0
+        when bar_number < {{ cdl_lookback([second_body, 'BodyLong'], 1) }} then 0
         when {{ cdl_real_body(1) }} > {{ cdl_avg('BodyLong', 1) }}
-            and {{ cdl_real_body(0) }} <= {{ cdl_avg('BodyShort', 0) }}
+            and {{ cdl_real_body(0) }} <= {{ cdl_avg(second_body, 0) }}
             then (
                 case
                     when {{ cdl_top(0) }} < {{ cdl_top(1) }}
