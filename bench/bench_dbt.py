@@ -13,43 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import duckdb
 
-from bench.generate_market import generate
-from ingestion.config import REPO_ROOT
+from bench.dbt_runs import ORACLE, Dbt, market
 
-SELECTION = ["staging", "bronze", "silver"]
-
-
-def _dbt(args: list[str], lake: Path, warehouse: Path, target: Path) -> dict[str, float]:
-    """Run dbt under GNU time; return wall seconds and peak RSS (MiB)."""
-    env = {
-        **os.environ,
-        "LAKE_ROOT": str(lake),
-        "WAREHOUSE_PATH": str(warehouse),
-        "DBT_PROFILES_DIR": str(REPO_ROOT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DUCKDB_MEMORY_LIMIT": os.environ.get("DUCKDB_MEMORY_LIMIT", "6GB"),
-    }
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    target.mkdir(parents=True, exist_ok=True)
-    rss_file = target / "rss.txt"
-    command = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), dbt, *args,
-               "--project-dir", str(REPO_ROOT), "--target-path", str(target)]  # fmt: skip
-    started = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    if result.returncode != 0:
-        output = result.stdout[-4000:] + result.stderr[-2000:]
-        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{output}")
-    return {"seconds": round(wall, 2), "peak_rss_mib": round(int(rss_file.read_text()) / 1024)}
+SELECTION = ["--select", "staging", "bronze", "silver", "trading_calendar", "--exclude", ORACLE]
 
 
 def _rows(warehouse: Path) -> dict[str, int]:
@@ -61,39 +31,18 @@ def _rows(warehouse: Path) -> dict[str, int]:
 
 
 def run(symbols: int, sessions: int, out: Path) -> dict[str, object]:
-    market = out / f"market_{symbols}x{sessions}"
-    lake = market / "lake"
-    if not (market / "generated.json").exists():
-        shutil.rmtree(market, ignore_errors=True)
-        info = generate(symbols, sessions + 1, lake)
-        (market / "generated.json").write_text(json.dumps(info))
-    info = json.loads((market / "generated.json").read_text())
-    partitions = sorted((lake / "bronze" / "raw_ohlcv").iterdir())
-    held = market / "held"
-    shutil.rmtree(held, ignore_errors=True)
-    held.mkdir()
-    last = partitions[-1]
-    shutil.move(str(last), held / last.name)
-
-    work = out / "dbt_work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    warehouse = work / "warehouse.duckdb"
-    select = ["--select", *SELECTION, "trading_calendar"]
-    try:
-        _dbt(["seed"], lake, warehouse, work / "target")
-        full = _dbt(["run", *select], lake, warehouse, work / "target")
-        full_rows = _rows(warehouse)
-        shutil.move(str(held / last.name), last)
-        daily = _dbt(["run", *select], lake, warehouse, work / "target")
-        daily_rows = _rows(warehouse)
-    finally:
-        if (held / last.name).exists():
-            shutil.move(str(held / last.name), last)
+    generated = market(symbols, sessions, out)
+    dbt = Dbt.fresh(generated.lake, out / "dbt_work")
+    with generated.last_session_held_back():
+        dbt("seed")
+        full = dbt("run", *SELECTION)
+        full_rows = _rows(dbt.warehouse)
+    daily = dbt("run", *SELECTION)
+    daily_rows = _rows(dbt.warehouse)
     landed = full_rows["bronze.ohlcv_daily"] + full_rows["bronze.ohlcv_rejected"]
     new_rows = daily_rows["bronze.ohlcv_daily"] - full_rows["bronze.ohlcv_daily"]
     return {
-        "market": info,
+        "market": generated.info,
         "full_build": {**full, "rows_per_second": round(landed / full["seconds"])},
         "daily_incremental": {**daily, "new_bars": new_rows},
         "rows_after_full": full_rows,

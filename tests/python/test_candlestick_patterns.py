@@ -26,7 +26,6 @@ import pyarrow.compute as pc
 import pytest
 import talib
 import talib.abstract
-from talib import _ta_lib
 
 from ingestion.bars import invalid_reasons
 from ingestion.calendar import load_calendar
@@ -34,26 +33,10 @@ from ingestion.config import REPO_ROOT
 from ingestion.sample_market import BAD_PRINTS, SAMPLE_END, SAMPLE_START, SampleMarket
 from tests.python import candle_sql
 from tests.python.candle_market import PATTERN_VALUES, candle_market, pattern_counts
+from tests.python.talib_ties import DEFAULT_SETTINGS, PRICES, is_tie, talib_pattern, with_factors
 
-PRICES = ["open", "high", "low", "close"]
 # (dataset, symbol, bar index, pattern) -> (TA-Lib value, SQL value); none on these data.
 KNOWN_TIES: dict[tuple[str, str, int, str], tuple[int, int]] = {}
-
-# TA-Lib's default candle settings (TA_RestoreCandleDefaultSettings): setting enum ->
-# (range type enum, period, factor); see macros/candles/candle_settings.sql.
-DEFAULT_SETTINGS = {
-    0: (0, 10, 1.0),  # BodyLong
-    1: (0, 10, 3.0),  # BodyVeryLong
-    2: (0, 10, 1.0),  # BodyShort
-    3: (1, 10, 0.1),  # BodyDoji
-    4: (0, 0, 1.0),  # ShadowLong
-    5: (0, 0, 2.0),  # ShadowVeryLong
-    6: (2, 10, 1.0),  # ShadowShort
-    7: (1, 10, 0.1),  # ShadowVeryShort
-    8: (1, 5, 0.2),  # Near
-    9: (1, 5, 0.6),  # Far
-    10: (1, 5, 0.05),  # Equal
-}
 
 
 def _frame(raw: pd.DataFrame, symbol: str) -> pd.DataFrame:
@@ -108,17 +91,7 @@ DATASETS: dict[str, Callable[[], pd.DataFrame]] = {
 
 
 def _talib(pattern: str, series: pd.DataFrame) -> np.ndarray:
-    return getattr(talib, pattern.upper())(*(series[p].to_numpy(np.float64) for p in PRICES))
-
-
-def _with_factors(scale: float, pattern: str, series: pd.DataFrame) -> np.ndarray:
-    """TA-Lib's output with every candle-setting factor multiplied by `scale`."""
-    try:
-        for setting, (range_type, period, factor) in DEFAULT_SETTINGS.items():
-            _ta_lib._ta_set_candle_settings(setting, range_type, period, factor * scale)
-        return _talib(pattern, series)
-    finally:
-        _ta_lib._ta_restore_candle_default_settings(11)
+    return talib_pattern(pattern, [series[p].to_numpy() for p in PRICES])
 
 
 @pytest.fixture(scope="module", params=list(DATASETS))
@@ -168,11 +141,8 @@ def test_every_cell_equals_talib(compared: tuple[str, pd.DataFrame, pd.DataFrame
             for row in np.flatnonzero(expected != actual):
                 key = (name, str(symbol), int(row), pattern)
                 differences[key] = (int(expected[row]), int(actual[row]))
-                flipped = {
-                    int(_with_factors(scale, pattern, series)[row])
-                    for scale in (1 - 1e-9, 1 + 1e-9)
-                }
-                if int(actual[row]) not in flipped:
+                prices = [series[p].to_numpy() for p in PRICES]
+                if not is_tie(pattern, prices, int(row), int(actual[row])):
                     not_ties.append(f"{key}: TA-Lib {expected[row]}, SQL {actual[row]}")
     assert not not_ties, "cells differing from TA-Lib that are not ties:\n" + "\n".join(
         not_ties[:20]
@@ -198,8 +168,11 @@ def test_a_tie_is_recognised_by_moving_the_factors() -> None:
     assert (
         candle_sql.run_patterns(series.assign(symbol="T", date=range(11)))["cdldoji"].iat[-1] == 100
     )
-    assert _with_factors(1 - 1e-9, "cdldoji", series)[-1] == 0
+    prices = [series[p].to_numpy() for p in PRICES]
+    assert with_factors(1 - 1e-9, "cdldoji", prices)[-1] == 0
     assert _talib("cdldoji", series)[-1] == 100  # the defaults are restored
+    assert is_tie("cdldoji", prices, 10, 0)  # a SQL 0 there would be a tie
+    assert not is_tie("cdldoji", prices, 9, 100)  # inside the lookback nothing flips
 
 
 def test_generated_market_is_deterministic_and_counted_by_talib() -> None:
