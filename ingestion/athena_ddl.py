@@ -1,9 +1,10 @@
-"""DDL for the Bronze landing files as Athena (Glue) tables, from the landing schemas.
+"""DDL for the lake's files as Athena (Glue) tables, from the schemas that write them.
 
-On Athena, dbt's `polygon` sources are these external tables: parquet under
+On Athena, dbt's `polygon` sources are external tables over the landing parquet under
 LAKE_ROOT/bronze/<dataset>/, partitioned by `ingest_date` with partition projection, so a
-new landing file is queryable at once (no crawler, no MSCK REPAIR). Generated from
-`ingestion.bars` so the table and the files can never disagree.
+new landing file is queryable at once (no crawler, no MSCK REPAIR); the `ml.predictions`
+source is one over LAKE_ROOT/gold/predictions/. Generated from `ingestion.bars` and
+`ingestion.lake` so the tables and the files can never disagree.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
-from ingestion.lake import DATASETS
+from ingestion.lake import DATASETS, PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
 
 LANDING_TABLES = {
     "raw_ohlcv": ("ohlcv", LANDING_OHLCV_SCHEMA),
@@ -30,13 +31,21 @@ _HIVE_TYPES = {
 PROJECTION_START = "2003-01-01"
 
 
-def landing_table_ddl(table: str, lake_root: str, database: str) -> str:
-    """CREATE EXTERNAL TABLE for one landing dataset (`raw_ohlcv` or `raw_tickers`)."""
+def _location(lake_root: str, prefix: str) -> str:
     if not lake_root.startswith("s3://"):
         raise ValueError("Athena tables need an s3:// lake root")
+    return f"{lake_root.rstrip('/')}/{prefix}/"
+
+
+def _columns(schema: pa.Schema) -> str:
+    return ",\n".join(f"    `{f.name}` {_HIVE_TYPES[f.type]}" for f in schema)
+
+
+def landing_table_ddl(table: str, lake_root: str, database: str) -> str:
+    """CREATE EXTERNAL TABLE for one landing dataset (`raw_ohlcv` or `raw_tickers`)."""
     dataset, schema = LANDING_TABLES[table]
-    location = f"{lake_root.rstrip('/')}/{DATASETS[dataset]}/"
-    columns = ",\n".join(f"    `{f.name}` {_HIVE_TYPES[f.type]}" for f in schema)
+    location = _location(lake_root, DATASETS[dataset])
+    columns = _columns(schema)
     properties = {
         "projection.enabled": "true",
         "projection.ingest_date.type": "date",
@@ -53,4 +62,16 @@ def landing_table_ddl(table: str, lake_root: str, database: str) -> str:
         "STORED AS PARQUET\n"
         f"LOCATION '{location}'\n"
         f"TBLPROPERTIES (\n{props}\n)"
+    )
+
+
+def predictions_table_ddl(lake_root: str, database: str) -> str:
+    """CREATE EXTERNAL TABLE for the batch predictions. Athena reads every file under a
+    table's location, nested folders included, and each file carries its model version
+    and date as columns, so the table needs no partitions to see a new day's file."""
+    return (
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`predictions` (\n"
+        f"{_columns(PREDICTIONS_SCHEMA)}\n)\n"
+        "STORED AS PARQUET\n"
+        f"LOCATION '{_location(lake_root, PREDICTIONS_PREFIX)}'"
     )

@@ -1,9 +1,10 @@
 """DuckDB's view of the lake: landing tables as macros, and offline S3 access.
 
-dbt's sources on the dev target read the Bronze landing files through table macros
-(`landing_raw_ohlcv()`, `landing_raw_tickers()`) defined here at connection time: they
-glob LAKE_ROOT, and when a dataset has no file yet they return an empty table with the
-landing schema, so a fresh lake (say, only `ingest-file` so far) still builds.
+dbt's sources on the dev target read the lake's files through table macros defined here
+at connection time: the Bronze landing files (`landing_raw_ohlcv()`,
+`landing_raw_tickers()`) and the ML batch predictions (`lake_predictions()`). They glob
+LAKE_ROOT, and when a dataset has no file yet they return an empty table with its schema,
+so a fresh lake (say, only `ingest-file` so far, or no model trained yet) still builds.
 
 For an s3:// lake, DuckDB would download `httpfs`/`aws` on first use, which fails without
 internet: the extensions come from their PyPI packages (`duckdb-extension-httpfs`, ...).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -25,9 +27,28 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
 from ingestion.config import DEFAULT_LAKE_ROOT
-from ingestion.lake import DATASETS
+from ingestion.lake import DATASETS, PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
 
-LANDING_SCHEMAS = {"raw_ohlcv": LANDING_OHLCV_SCHEMA, "raw_tickers": LANDING_TICKERS_SCHEMA}
+
+@dataclass(frozen=True)
+class LakeTable:
+    """A table macro over the lake: the files it globs and the schema they have."""
+
+    pattern: str  # relative to LAKE_ROOT
+    schema: pa.Schema
+    partition: str | None  # hive partition column the path adds, if any
+
+
+LAKE_TABLES = {
+    "landing_raw_ohlcv": LakeTable(
+        f"{DATASETS['ohlcv']}/*/*.parquet", LANDING_OHLCV_SCHEMA, "ingest_date"
+    ),
+    "landing_raw_tickers": LakeTable(
+        f"{DATASETS['tickers']}/*/*.parquet", LANDING_TICKERS_SCHEMA, "ingest_date"
+    ),
+    # model_version=<v>/date=<d>/<batch>.parquet: both values are columns of the file too
+    "lake_predictions": LakeTable(f"{PREDICTIONS_PREFIX}/*/*/*.parquet", PREDICTIONS_SCHEMA, None),
+}
 _DUCKDB_TYPES = {
     pa.string(): "varchar",
     pa.date32(): "date",
@@ -86,32 +107,34 @@ def _literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _empty_select(schema: pa.Schema) -> str:
-    columns = [f"cast(null as {_DUCKDB_TYPES[f.type]}) as {f.name}" for f in schema]
-    columns.append("cast(null as date) as ingest_date")
+def _empty_select(table: LakeTable) -> str:
+    columns = [f"cast(null as {_DUCKDB_TYPES[f.type]}) as {f.name}" for f in table.schema]
+    if table.partition:
+        columns.append(f"cast(null as date) as {table.partition}")
     return f"select {', '.join(columns)} where false"
 
 
-def define_landing_macros(conn: duckdb.DuckDBPyConnection, lake_root: str) -> None:
-    """One table macro per landing dataset: its files, or an empty typed table."""
+def define_lake_macros(conn: duckdb.DuckDBPyConnection, lake_root: str) -> None:
+    """One table macro per lake dataset: its files, or an empty typed table."""
     root = lake_root if lake_root.startswith("s3://") else os.path.abspath(lake_root)
-    for name, schema in LANDING_SCHEMAS.items():
-        pattern = f"{root.rstrip('/')}/{DATASETS[name.removeprefix('raw_')]}/*/*.parquet"
+    for name, table in LAKE_TABLES.items():
+        pattern = f"{root.rstrip('/')}/{table.pattern}"
         found = conn.execute("select count(*) from glob(?)", [pattern]).fetchone()[0]  # type: ignore[index]
+        hive = "true" if table.partition else "false"
         body = (
-            f"select * from read_parquet({_literal(pattern)}, hive_partitioning = true, "
+            f"select * from read_parquet({_literal(pattern)}, hive_partitioning = {hive}, "
             "union_by_name = true)"
             if found
-            else _empty_select(schema)
+            else _empty_select(table)
         )
-        conn.execute(f"create or replace macro landing_{name}() as table {body}")
+        conn.execute(f"create or replace macro {name}() as table {body}")
 
 
 class Plugin(BasePlugin):
-    """dbt-duckdb plugin: S3 access for an s3:// LAKE_ROOT, then the landing macros."""
+    """dbt-duckdb plugin: S3 access for an s3:// LAKE_ROOT, then the lake macros."""
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
         lake_root = os.environ.get("LAKE_ROOT", DEFAULT_LAKE_ROOT)
         if lake_root.startswith("s3://"):
             configure_s3(conn)
-        define_landing_macros(conn, lake_root)
+        define_lake_macros(conn, lake_root)

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl
+from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl, predictions_table_ddl
 from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
 from ingestion.file_import import FileImportError, ingest_file
@@ -114,9 +114,10 @@ def ingest_file_command(path: Path) -> None:
     show_default="$DBT_SCHEMA_PREFIX + landing",
 )
 def landing_ddl(lake_root: str, database: str) -> None:
-    """Print the Athena DDL of the landing tables (dbt's sources on the athena target)."""
+    """Print the Athena DDL of the lake's tables (dbt's sources on the athena target)."""
     try:
         statements = [landing_table_ddl(table, lake_root, database) for table in LANDING_TABLES]
+        statements.append(predictions_table_ddl(lake_root, database))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(";\n\n".join(statements) + ";")

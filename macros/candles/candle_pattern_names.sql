@@ -77,3 +77,15 @@
     {%- endif -%}
     {{ return(pattern()) }}
 {%- endmacro %}
+
+
+{#- How many of the 61 pattern columns of `relation` satisfy `condition` (e.g. '> 0'). -#}
+{% macro candle_signal_count(relation, condition) -%}
+    {%- set terms = [] -%}
+    {%- for pattern in candle_pattern_names() -%}
+        {%- do terms.append(
+            'case when ' ~ relation ~ '.' ~ pattern ~ ' ' ~ condition ~ ' then 1 else 0 end'
+        ) -%}
+    {%- endfor -%}
+    ({{ terms | join(' + ') }})
+{%- endmacro %}

@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
+from ingestion.lake import PREDICTIONS_SCHEMA
 
-# DuckDB reads the landing files in place, so they are not in its catalog: their columns
-# are what ingestion writes, plus the hive partition.
-LANDING_COLUMNS = {
+# DuckDB reads the lake's files in place, so they are not in its catalog: their columns
+# are what ingestion (and ml/) writes, plus the hive partition of the landing files.
+LAKE_COLUMNS = {
     "raw_ohlcv": [*LANDING_OHLCV_SCHEMA.names, "ingest_date"],
     "raw_tickers": [*LANDING_TICKERS_SCHEMA.names, "ingest_date"],
+    "predictions": PREDICTIONS_SCHEMA.names,
 }
 
 
@@ -42,7 +44,7 @@ def undocumented(manifest: dict, catalog: dict) -> list[str]:
         }
         actual = tables.get(unique_id, {}).get("columns", {})
         if not actual and node["resource_type"] == "source":
-            actual = LANDING_COLUMNS.get(node["name"], [])
+            actual = LAKE_COLUMNS.get(node["name"], [])
         if not actual:
             problems.append(f"{node['resource_type']} {name}: not in the catalog (not built?)")
         problems.extend(

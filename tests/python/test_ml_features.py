@@ -1,0 +1,120 @@
+"""gold.ml_features on the sample market: past-only features, and labels from the future.
+
+Two lakes hold the same sample market; in the second, every bar after CUTOFF is then
+restated by a later landing batch (prices moved, volumes changed), as a correction
+would. dbt builds the features from each: no feature at or before CUTOFF may change,
+while the later features and the labels that look past CUTOFF must.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pytest
+
+from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
+from ingestion.lake import Lake
+from ingestion.landing import land_bars
+from ingestion.sample_market import SAMPLE_END, SampleMarket
+from ingestion.watermarks import WatermarkStore
+from tests.python.dbt_helpers import dbt
+
+START = dt.date(2024, 1, 2)
+CUTOFF = dt.date(2025, 6, 30)
+HORIZON = 5  # the dbt var's default
+LABELS = ["forward_return", "label_up"]
+SELECT = (
+    "--select", "+ml_features", "--exclude", "candlestick_patterns_talib",
+    "--indirect-selection", "cautious",
+)  # fmt: skip
+
+
+def _features(warehouse) -> pa.Table:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select * from gold.ml_features order by symbol, date").to_arrow_table()
+
+
+def _restate_after(lake_dir, calendar, cutoff: dt.date) -> int:
+    """Land every bar after `cutoff` again with other prices and volumes, one batch."""
+    landed = ds.dataset(lake_dir / "bronze" / "raw_ohlcv", partitioning="hive").to_table()
+    later = landed.filter(pc.field("date") > cutoff).sort_by(
+        [("symbol", "ascending"), ("date", "ascending"), ("ingested_at", "descending")]
+    )
+    columns = ["symbol", "date", "open", "high", "low", "close", "volume", "vwap", "transactions"]
+    bars = later.select(columns).to_pandas().drop_duplicates(["symbol", "date"])
+    for price in ("open", "high", "low", "close", "vwap"):
+        bars[price] = (bars[price] * 1.25).round(4)
+    bars["volume"] = bars["volume"] * 3
+    # after the fetch's own landing (stamped with the real clock), so the restatement wins
+    restated_at = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    land_bars(
+        Lake.open(str(lake_dir)),
+        calendar,
+        pa.Table.from_pandas(bars, preserve_index=False),
+        "test",
+        restated_at,
+    )
+    return len(bars)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, calendar):
+    tmp = tmp_path_factory.mktemp("ml_features")
+    lake_dir = tmp / "lake"
+    lake = Lake.open(str(lake_dir))
+    store = WatermarkStore.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
+    market = SampleMarket(calendar)
+    fetch_tickers(market, lake, store, SAMPLE_END)
+    request = OhlcvRequest(start=START, end=SAMPLE_END, history_start=START)
+    fetch_ohlcv(market, lake, store, calendar, request)
+    changed_lake = tmp / "changed_lake"
+    shutil.copytree(lake_dir, changed_lake)
+    restated = _restate_after(changed_lake, calendar, CUTOFF)
+    dbt(tmp, lake_dir, tmp / "original.duckdb", "build", *SELECT)
+    dbt(tmp, changed_lake, tmp / "changed.duckdb", "build", *SELECT)
+    return {
+        "original": _features(tmp / "original.duckdb"),
+        "changed": _features(tmp / "changed.duckdb"),
+        "restated": restated,
+    }
+
+
+def _split(table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    before = pc.less_equal(table["date"], pa.scalar(CUTOFF, pa.date32()))
+    return table.filter(before), table.filter(pc.invert(before))
+
+
+def test_no_feature_at_or_before_the_cutoff_changes(built):
+    original, changed = _split(built["original"])[0], _split(built["changed"])[0]
+    assert built["restated"] > 1000 and original.num_rows > 10_000
+    assert original.drop_columns(LABELS).equals(changed.drop_columns(LABELS))
+
+
+def test_later_features_and_the_labels_that_look_past_the_cutoff_change(built):
+    original_after, changed_after = _split(built["original"])[1], _split(built["changed"])[1]
+    assert original_after.num_rows == changed_after.num_rows > 0
+    # the volume z-score of the first restated session moves with the tripled volumes
+    assert not original_after["volume_zscore_21d"].equals(changed_after["volume_zscore_21d"])
+    # prices scaled by 1.25 from one session on: the return across the cutoff moves
+    assert not original_after["return_1d"].equals(changed_after["return_1d"])
+    # labels of the last HORIZON bars before the cutoff compare a close after it
+    original_before, changed_before = _split(built["original"])[0], _split(built["changed"])[0]
+    moved = pc.sum(
+        pc.not_equal(original_before["forward_return"], changed_before["forward_return"])
+    ).as_py()
+    symbols = len(set(original_before["symbol"].to_pylist()))
+    assert 0 < moved <= HORIZON * symbols
+
+
+def test_labels_are_null_only_for_the_last_bars_of_each_symbol(built):
+    table = built["original"].to_pandas()
+    for _, rows in table.groupby("symbol"):
+        missing = rows["label_up"].isna().to_numpy()
+        assert not missing[: max(0, len(rows) - HORIZON)].any()
+        assert missing[-HORIZON:].all()
+    assert table["label_up"].dropna().isin([0, 1]).all()
