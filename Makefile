@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
+# The SageMaker SDK is an optional extra: the tests need it, `make run` does not.
+SAGEMAKER_STAMP := $(VENV)/.installed-sagemaker
 
 export LAKE_ROOT ?= ./data/lake
 export WAREHOUSE_PATH ?= ./data/warehouse.duckdb
@@ -25,7 +27,7 @@ TEST_ENV := LAKE_ROOT=./data/test/lake WAREHOUSE_PATH=./data/test/warehouse.duck
 .PHONY: help install run test lint pytest dbt-test docs bench clean
 
 help:
-	@echo "make run    land the sample market into Bronze and dbt build (DuckDB, local lake)"
+	@echo "make run    land the sample market, dbt build, train, predict (DuckDB, local lake)"
 	@echo "make test   ruff, sqlfluff, pytest and dbt build on a test lake"
 	@echo "make docs   generate and serve the dbt docs site"
 	@echo "make bench  ingestion benchmark (see bench/README.md)"
@@ -37,11 +39,20 @@ $(STAMP): pyproject.toml uv.lock
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --extra dev --extra athena
 	touch $@
 
+$(SAGEMAKER_STAMP): $(STAMP)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --extra dev --extra athena \
+		--extra sagemaker
+	touch $@
+
 install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/condvest ingest --source sample --from $(SAMPLE_FROM)
 	$(BIN)/dbt build
+	$(BIN)/condvest train
+	$(BIN)/condvest predict
+	# the predictions mart picks up the batch just written
+	$(BIN)/dbt build --select stg_ml__predictions+
 	@echo "warehouse: $(WAREHOUSE_PATH)  lake: $(LAKE_ROOT)"
 
 lint: $(STAMP)
@@ -49,7 +60,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models macros tests/data
 
-pytest: $(STAMP)
+pytest: $(SAGEMAKER_STAMP)
 	$(BIN)/python -m pytest
 
 dbt-test: $(STAMP)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
-from ingestion.lake import DATASETS, PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
+from ingestion.lake import DATASETS
+from ml.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
 
 LANDING_TABLES = {
     "raw_ohlcv": ("ohlcv", LANDING_OHLCV_SCHEMA),

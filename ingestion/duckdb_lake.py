@@ -27,7 +27,8 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
 from ingestion.config import DEFAULT_LAKE_ROOT
-from ingestion.lake import DATASETS, PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
+from ingestion.lake import DATASETS
+from ml.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
 
 
 @dataclass(frozen=True)

@@ -19,28 +19,6 @@ import pyarrow.parquet as pq
 
 DATASETS = {"ohlcv": "bronze/raw_ohlcv", "tickers": "bronze/raw_tickers"}
 
-# Batch predictions of ml/: <prefix>/model_version=<v>/date=YYYY-MM-DD/<batch_id>.parquet,
-# read by dbt as the `ml.predictions` source. Every file carries all of these columns
-# (the partition values included), so readers need no hive partitioning.
-PREDICTIONS_PREFIX = "gold/predictions"
-PREDICTIONS_SCHEMA = pa.schema(
-    [
-        ("symbol", pa.string()),
-        ("date", pa.date32()),
-        ("model_version", pa.string()),
-        ("probability_up", pa.float64()),
-        ("predicted_up", pa.int32()),
-        ("rank_in_day", pa.int32()),
-        ("predicted_at", pa.timestamp("us", tz="UTC")),
-        ("batch_id", pa.string()),
-    ]
-)
-
-
-def new_batch_id(now: dt.datetime) -> str:
-    """Sortable by time, unique across concurrent writers."""
-    return f"{now.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:12]}"
-
 
 def _s3_filesystem() -> pafs.S3FileSystem:
     # AWS_ENDPOINT_URL lets the same code talk to moto or MinIO in tests.

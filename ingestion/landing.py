@@ -17,7 +17,8 @@ from ingestion.bars import (
     ticker_invalid_reasons,
 )
 from ingestion.calendar import TradingCalendar
-from ingestion.lake import Lake, new_batch_id
+from ingestion.lake import Lake
+from ml.layout import new_batch_id
 
 
 @dataclass

@@ -17,11 +17,17 @@ from typing import Any
 import click
 
 from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl, predictions_table_ddl
+from ingestion.config import Settings
 from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
 from ingestion.file_import import FileImportError, ingest_file
+from ingestion.lake import Lake
+from ingestion.runs import utcnow
 from ingestion.runtime import SOURCES, runtime
 from ingestion.symbols import InvalidSymbolError
+from ml.features import AthenaFeatureStore, DuckDBFeatureStore, FeatureStore
+from ml.local import predict_from_store, train_from_store
+from ml.registry import ModelNotFoundError
 
 
 def _emit(payload: dict[str, Any]) -> None:
@@ -121,3 +127,78 @@ def landing_ddl(lake_root: str, database: str) -> None:
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(";\n\n".join(statements) + ";")
+
+
+def _feature_store(target: str) -> FeatureStore:
+    """gold.ml_features on the dbt target: the DuckDB file, or Athena (env as profiles.yml)."""
+    if target == "dev":
+        return DuckDBFeatureStore(os.environ.get("WAREHOUSE_PATH", "./data/warehouse.duckdb"))
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    return AthenaFeatureStore(
+        s3_staging_dir=os.environ.get("ATHENA_S3_STAGING_DIR", "s3://condvest-athena-results/dbt/"),
+        region=region,
+        schema=os.environ.get("DBT_SCHEMA_PREFIX", "") + "gold",
+        work_group=os.environ.get("ATHENA_WORKGROUP", "primary"),
+    )
+
+
+TARGET = click.option(
+    "--target",
+    type=click.Choice(["dev", "athena"]),
+    default=lambda: os.environ.get("DBT_TARGET", "dev"),
+    show_default="$DBT_TARGET or dev",
+    help="Where gold.ml_features is read from.",
+)
+
+
+@main.command()
+@TARGET
+@click.option(
+    "--model",
+    type=click.Choice(["best", "random_forest", "hist_gradient_boosting"]),
+    default="best",
+    show_default=True,
+    help="best: validate both, keep the higher mean AUC.",
+)
+@click.option(
+    "--horizon",
+    type=int,
+    default=5,
+    show_default=True,
+    help="Label horizon in sessions: dbt's ml_label_horizon (the embargo is at least this).",
+)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--max-train-rows", type=int, help="Sample the labelled rows above this many.")
+def train(target: str, model: str, horizon: int, seed: int, max_train_rows: int | None) -> None:
+    """Train on gold.ml_features through the SageMaker entry point; publish the model."""
+    hyperparameters: dict[str, Any] = {"model": model, "horizon": horizon, "seed": seed}
+    if max_train_rows:
+        hyperparameters["max_train_rows"] = max_train_rows
+    settings = Settings.from_env()
+    try:
+        result = train_from_store(
+            _feature_store(target), Lake.open(settings.lake_root), hyperparameters, utcnow()
+        )
+    except ValueError as exc:  # bad features, hyperparameters, folds or registry state
+        raise click.ClickException(str(exc)) from None
+    _emit(result)
+
+
+@main.command()
+@TARGET
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: latest.")
+@click.option("--model-version", help="Default: the latest published model.")
+def predict(target: str, day: dt.datetime | None, model_version: str | None) -> None:
+    """Score one session's features with a published model into gold/predictions/."""
+    settings = Settings.from_env()
+    try:
+        result = predict_from_store(
+            _feature_store(target),
+            Lake.open(settings.lake_root),
+            now=utcnow(),
+            date=day.date() if day else None,
+            version=model_version,
+        )
+    except (ValueError, ModelNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _emit(result)

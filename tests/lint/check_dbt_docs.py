@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
-from ingestion.lake import PREDICTIONS_SCHEMA
+from ml.layout import PREDICTIONS_SCHEMA
 
 # DuckDB reads the lake's files in place, so they are not in its catalog: their columns
 # are what ingestion (and ml/) writes, plus the hive partition of the landing files.

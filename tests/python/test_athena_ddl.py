@@ -5,7 +5,7 @@ import sqlglot
 from click.testing import CliRunner
 
 from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl, predictions_table_ddl
-from ingestion.lake import PREDICTIONS_SCHEMA
+from ml.layout import PREDICTIONS_SCHEMA
 from orchestration.cli import main
 
 

@@ -1,0 +1,160 @@
+"""Model versions in the lake: `ml/models/<version>/model.joblib + metrics.json + model_card.md`.
+
+A version is published by copying its files and then writing a `_SUCCESS` marker last;
+readers only see versions that have the marker, so a publish that dies half-way is invisible.
+Versions sort by time: `<UTC timestamp>-<8 hex of the training data and hyperparameters>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import joblib
+import pandas as pd
+import pyarrow.fs as pafs
+
+if TYPE_CHECKING:
+    # Only a type here: SageMaker jobs import this module without the `ingestion` package.
+    from ingestion.lake import Lake
+
+# dt.UTC is Python 3.11+; the SageMaker scikit-learn container runs 3.10.
+UTC = dt.timezone.utc  # noqa: UP017
+MODELS_PREFIX = "ml/models"
+MODEL_FILE = "model.joblib"
+METRICS_FILE = "metrics.json"
+ARTIFACTS = (MODEL_FILE, METRICS_FILE, "model_card.md")
+SUCCESS_MARKER = "_SUCCESS"
+BUNDLE_KEYS = ("model", "feature_columns", "horizon", "version", "trained_through", "model_type")
+
+# A version names a lake directory (and a predictions partition): no separators, no dots first.
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class ModelNotFoundError(LookupError):
+    """No published model (or not the requested version)."""
+
+
+class RegistryError(ValueError):
+    """A version cannot be published or loaded as asked."""
+
+
+def fingerprint(frame: pd.DataFrame, hyperparameters: Mapping[str, Any]) -> str:
+    """sha256 of the rows, their columns and dtypes, and the hyperparameters."""
+    digest = hashlib.sha256()
+    header = {
+        "columns": [[str(name), str(dtype)] for name, dtype in frame.dtypes.items()],
+        "hyperparameters": dict(hyperparameters),
+    }
+    digest.update(json.dumps(header, sort_keys=True, default=str).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def new_version(now: dt.datetime, fingerprint: str) -> str:
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{fingerprint[:8]}"
+
+
+def check_version(version: str) -> str:
+    if not _VERSION.match(version):
+        raise RegistryError(
+            f"invalid model version {version!r}: use letters, digits, '.', '_' and '-'"
+        )
+    return version
+
+
+def publish(lake: Lake, version: str, local_model_dir: str | Path) -> str:
+    """Copy the model files of `local_model_dir` to the lake, then mark the version complete."""
+    directory = lake.path(MODELS_PREFIX, check_version(version))
+    marker = f"{directory}/{SUCCESS_MARKER}"
+    if _exists(lake, marker):
+        raise RegistryError(
+            f"model version {version} is already published at {lake.display(directory)}"
+        )
+    source = Path(local_model_dir)
+    missing = [name for name in ARTIFACTS if not (source / name).is_file()]
+    if missing:
+        raise RegistryError(f"{source} lacks model file(s): {', '.join(missing)}")
+    # Predictions are partitioned by the version inside the model, so it must be this one.
+    trained_as = json.loads((source / METRICS_FILE).read_text()).get("version")
+    if trained_as != version:
+        raise RegistryError(f"{source} holds model version {trained_as}, not {version}")
+    for name in ARTIFACTS:
+        _write_bytes(lake, f"{directory}/{name}", (source / name).read_bytes())
+    _write_bytes(lake, marker, b"")
+    return lake.display(directory)
+
+
+def published_versions(lake: Lake) -> list[str]:
+    """Every complete version, oldest first."""
+    root = lake.path(MODELS_PREFIX)
+    versions = []
+    for path in lake.list_files(MODELS_PREFIX, suffix=f"/{SUCCESS_MARKER}"):
+        parts = path.removeprefix(f"{root}/").split("/")
+        if len(parts) == 2:
+            versions.append(parts[0])
+    return sorted(versions)
+
+
+def latest_version(lake: Lake) -> str:
+    versions = published_versions(lake)
+    if not versions:
+        raise ModelNotFoundError(
+            f"no published model under {lake.display(lake.path(MODELS_PREFIX))}; train one first"
+        )
+    return versions[-1]
+
+
+def load(lake: Lake, version: str) -> dict[str, Any]:
+    """The model bundle of a published version."""
+    directory = lake.path(MODELS_PREFIX, check_version(version))
+    marker = f"{directory}/{SUCCESS_MARKER}"
+    if not _exists(lake, marker):
+        raise ModelNotFoundError(
+            f"model version {version} is not published: {lake.display(marker)} does not exist"
+        )
+    with lake.fs.open_input_file(f"{directory}/{MODEL_FILE}") as source:
+        data = source.read()
+    return _check_bundle(joblib.load(io.BytesIO(data)), lake.display(directory))
+
+
+def load_local(model_dir: str | Path) -> dict[str, Any]:
+    """The model bundle in a local directory (a SageMaker job's model input)."""
+    path = Path(model_dir) / MODEL_FILE
+    if not path.is_file():
+        raise ModelNotFoundError(f"no model bundle: {path} does not exist")
+    return _check_bundle(joblib.load(path), str(path))
+
+
+def _check_bundle(bundle: object, where: str) -> dict[str, Any]:
+    if not isinstance(bundle, dict) or not set(BUNDLE_KEYS) <= bundle.keys():
+        raise RegistryError(f"{where} is not a model bundle with keys {', '.join(BUNDLE_KEYS)}")
+    return bundle
+
+
+def _exists(lake: Lake, path: str) -> bool:
+    return lake.fs.get_file_info(path).type == pafs.FileType.File
+
+
+def _write_bytes(lake: Lake, path: str, data: bytes) -> None:
+    if not lake.is_local:
+        # An S3 object only becomes visible once its upload completes.
+        with lake.fs.open_output_stream(path) as out:
+            out.write(data)
+        return
+    lake.fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+    temp = f"{path}.{uuid.uuid4().hex}.tmp"
+    try:
+        with lake.fs.open_output_stream(temp) as out:
+            out.write(data)
+        lake.fs.move(temp, path)
+    finally:
+        if _exists(lake, temp):
+            lake.fs.delete_file(temp)

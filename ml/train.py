@@ -1,0 +1,467 @@
+"""Train the up/down classifier: SageMaker script mode, and the same code locally.
+
+SageMaker contract (local runs set the same variables, see ml.local):
+  SM_CHANNEL_TRAIN     directory of parquet files of `gold.ml_features` rows (required)
+  SM_MODEL_DIR         receives model.joblib, metrics.json and model_card.md
+  SM_OUTPUT_DATA_DIR   receives fold_metrics.csv and timings.json
+Hyperparameters arrive as `--name value` arguments (either `--n-estimators` or
+`--n_estimators`). Each metric is printed on its own line for METRIC_DEFINITIONS.
+
+Same data and seed give the same metrics.json and the same model; wall-clock timings go to
+the output data directory only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+
+from ml.features import labelled, read_parquet_dir, validate_training_frame
+from ml.metrics import (
+    METRIC_NAMES,
+    MOMENTUM_COLUMN,
+    evaluate,
+    evaluate_baselines,
+    mean_metrics,
+)
+from ml.registry import METRICS_FILE, MODEL_FILE, UTC, check_version, fingerprint, new_version
+from ml.validation import Fold, walk_forward_folds
+
+MODEL_TYPES = ("random_forest", "hist_gradient_boosting")
+CHANNEL_ENV = "SM_CHANNEL_TRAIN"
+MODEL_DIR_ENV = "SM_MODEL_DIR"
+OUTPUT_DIR_ENV = "SM_OUTPUT_DATA_DIR"
+
+# For the SageMaker estimator: each regex captures one line that main() prints. The
+# validation metrics are the chosen model's means over the walk-forward folds.
+METRIC_DEFINITIONS = [
+    {"Name": "validation:auc", "Regex": "validation_auc=([0-9.]+);"},
+    {"Name": "validation:accuracy", "Regex": "validation_accuracy=([0-9.]+);"},
+    {"Name": "validation:precision_at_k", "Regex": "validation_precision_at_k=([0-9.]+);"},
+    {"Name": "baseline:prior_accuracy", "Regex": "baseline_prior_accuracy=([0-9.]+);"},
+    {"Name": "baseline:momentum_auc", "Regex": "baseline_momentum_auc=([0-9.]+);"},
+]
+
+
+class TrainingError(ValueError):
+    """The training job cannot run as set up (environment, hyperparameters, folds)."""
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    model: str = "best"
+    horizon: int = 5
+    folds: int = 4
+    embargo: int = 5
+    seed: int = 7
+    n_estimators: int = 200
+    max_samples: int = 50_000
+    max_depth: int = 8
+    min_samples_leaf: int = 50
+    learning_rate: float = 0.05
+    max_iter: int = 200
+    top_k: int = 10
+    max_train_rows: int = 2_000_000
+    version: str | None = None
+
+    def identity(self) -> dict[str, Any]:
+        """What determines the trained model (the version only names it)."""
+        values = asdict(self)
+        del values["version"]
+        return values
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ml.train", description="Train the up/down classifier on feature rows."
+    )
+    defaults = Hyperparameters()
+
+    def option(name: str, **kwargs: Any) -> None:
+        # SageMaker passes hyperparameter keys verbatim, so accept snake_case spellings too.
+        spellings = [f"--{name}", f"--{name.replace('-', '_')}"]
+        parser.add_argument(*dict.fromkeys(spellings), **kwargs)
+
+    option("model", choices=[*MODEL_TYPES, "best"], default=defaults.model)
+    option("horizon", type=int, default=defaults.horizon, help="label horizon in sessions")
+    option("folds", type=int, default=defaults.folds)
+    option("embargo", type=int, help="sessions dropped before each validation block (>= horizon)")
+    option("seed", type=int, default=defaults.seed)
+    option("n-estimators", type=int, default=defaults.n_estimators)
+    option(
+        "max-samples",
+        type=int,
+        default=defaults.max_samples,
+        help="random forest: rows drawn for each tree (at most the training rows)",
+    )
+    option("max-depth", type=int, default=defaults.max_depth)
+    option("min-samples-leaf", type=int, default=defaults.min_samples_leaf)
+    option("learning-rate", type=float, default=defaults.learning_rate)
+    option("max-iter", type=int, default=defaults.max_iter)
+    option("top-k", type=int, default=defaults.top_k)
+    option("max-train-rows", type=int, default=defaults.max_train_rows)
+    option("version", help="model version (default: UTC time + fingerprint of data and settings)")
+    return parser
+
+
+def parse_hyperparameters(argv: Sequence[str] | None = None) -> Hyperparameters:
+    values = vars(_parser().parse_args(argv))
+    if values["embargo"] is None:
+        values["embargo"] = values["horizon"]
+    params = Hyperparameters(**values)
+    positive = ("horizon", "folds", "n_estimators", "max_samples", "max_depth", "min_samples_leaf")
+    for name in (*positive, "max_iter", "top_k", "max_train_rows"):
+        if getattr(params, name) < 1:
+            raise TrainingError(f"--{name.replace('_', '-')} must be at least 1")
+    if params.embargo < params.horizon:
+        raise TrainingError(
+            f"--embargo {params.embargo} is shorter than --horizon {params.horizon}: training "
+            "labels would overlap the validation period"
+        )
+    if params.version is not None:
+        check_version(params.version)
+    return params
+
+
+def hyperparameter_args(hyperparameters: Mapping[str, Any]) -> list[str]:
+    """`{"n_estimators": 50}` (or `"n-estimators"`) as `["--n-estimators", "50"]`."""
+    known = {field.name for field in fields(Hyperparameters)}
+    unknown = sorted(name for name in hyperparameters if name.replace("-", "_") not in known)
+    if unknown:
+        raise TrainingError(f"unknown hyperparameter(s): {', '.join(unknown)}")
+    args: list[str] = []
+    for name, value in hyperparameters.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    return args
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Validate walk-forward, fit the chosen model on every labelled row, write the artifacts."""
+    started = time.perf_counter()
+    params = parse_hyperparameters(argv)
+    channel, model_dir, output_dir = _job_paths(os.environ if env is None else env)
+    frame = read_parquet_dir(channel)
+    columns = validate_training_frame(frame)
+    version = params.version or new_version(
+        dt.datetime.now(UTC), fingerprint(frame, params.identity())
+    )
+    data = {
+        "rows": len(frame),
+        "symbols": int(frame["symbol"].nunique()),
+        "first_date": _iso(frame["date"].min()),
+        "last_date": _iso(frame["date"].max()),
+    }
+    rows, sampling = _sample(labelled(frame), params.max_train_rows, params.seed)
+    # From here on only the arrays are needed: free the frames (GBs at full scale) first.
+    del frame
+    x = rows[columns].to_numpy(dtype=np.float32)
+    y = rows["label_up"].to_numpy(dtype=np.int64)
+    dates = rows["date"].to_numpy()
+    momentum = rows[MOMENTUM_COLUMN].to_numpy(dtype=np.float64) if MOMENTUM_COLUMN in rows else None
+    del rows
+    folds = walk_forward_folds(dates, params.folds, params.embargo)
+    timings: dict[str, float] = {"load_seconds": time.perf_counter() - started}
+    candidates = list(MODEL_TYPES) if params.model == "best" else [params.model]
+    scores, baselines = _walk_forward(params, candidates, folds, x, y, dates, momentum, timings)
+
+    means = {name: mean_metrics(results) for name, results in scores.items()}
+    # max() keeps the first of equal candidates, so a tie resolves the same way every run.
+    chosen = max(candidates, key=lambda name: means[name]["auc"])
+    tick = time.perf_counter()
+    model = _make_model(chosen, params, len(y)).fit(x, y)
+    timings["final_fit_seconds"] = time.perf_counter() - tick
+    trained_through = pd.Timestamp(dates.max()).date()
+
+    metrics = {
+        "version": version,
+        "model_type": chosen,
+        "selection": "the higher mean validation AUC" if len(candidates) > 1 else "--model",
+        "hyperparameters": params.identity(),
+        "data": {**data, "trained_through": trained_through.isoformat(), "sampling": sampling},
+        "feature_columns": columns,
+        "validation": {
+            "scheme": "walk-forward, expanding window",
+            "folds": [_describe_fold(fold, dates) for fold in folds],
+            "embargo_sessions": params.embargo,
+            "horizon_sessions": params.horizon,
+            "top_k": params.top_k,
+        },
+        "candidates": {name: _summary(results) for name, results in scores.items()},
+        "baselines": {name: _summary(results) for name, results in baselines.items()},
+        "chosen": _rounded(means[chosen]),
+    }
+    bundle = {
+        "model": model,
+        "feature_columns": columns,
+        "horizon": params.horizon,
+        "version": version,
+        "trained_through": trained_through,
+        "model_type": chosen,
+    }
+    model_dir.mkdir(parents=True, exist_ok=True)
+    joblib.dump(bundle, model_dir / MODEL_FILE)
+    (model_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+    (model_dir / "model_card.md").write_text(model_card(metrics))
+    timings["total_seconds"] = time.perf_counter() - started
+    _write_outputs(output_dir, metrics, timings)
+    _print_metrics(metrics)
+    return {
+        "version": version,
+        "model_type": chosen,
+        "trained_through": trained_through.isoformat(),
+        "training_rows": sampling["training_rows"],
+        "validation": metrics["chosen"],
+        "baselines": {name: summary["mean"] for name, summary in metrics["baselines"].items()},
+    }
+
+
+def _job_paths(env: Mapping[str, str]) -> tuple[Path, Path, Path]:
+    names = (CHANNEL_ENV, MODEL_DIR_ENV, OUTPUT_DIR_ENV)
+    missing = [name for name in names if not env.get(name)]
+    if missing:
+        raise TrainingError(f"environment variable(s) not set: {', '.join(missing)}")
+    return Path(env[CHANNEL_ENV]), Path(env[MODEL_DIR_ENV]), Path(env[OUTPUT_DIR_ENV])
+
+
+def _walk_forward(
+    params: Hyperparameters,
+    candidates: list[str],
+    folds: list[Fold],
+    x: np.ndarray,
+    y: np.ndarray,
+    dates: np.ndarray,
+    momentum: np.ndarray | None,
+    timings: dict[str, float],
+) -> tuple[dict[str, list[dict[str, float]]], dict[str, list[dict[str, float]]]]:
+    """Per-fold validation metrics of each candidate and of the baselines."""
+    scores: dict[str, list[dict[str, float]]] = {name: [] for name in candidates}
+    baselines: dict[str, list[dict[str, float]]] = {}
+    for fold in folds:
+        train, valid = fold.train_mask(dates), fold.validation_mask(dates)
+        _require_both_classes(fold, y[train], "training")
+        _require_both_classes(fold, y[valid], "validation")
+        fold_momentum = None if momentum is None else momentum[valid]
+        for name, result in evaluate_baselines(
+            y[train], y[valid], dates[valid], fold_momentum, params.top_k
+        ).items():
+            baselines.setdefault(name, []).append(result)
+        for name in candidates:
+            tick = time.perf_counter()
+            model = _make_model(name, params, int(train.sum())).fit(x[train], y[train])
+            probability = model.predict_proba(x[valid])[:, 1]
+            scores[name].append(
+                evaluate(y[valid], probability, dates[valid], threshold=0.5, top_k=params.top_k)
+            )
+            timings[f"{name}_fold_{fold.index}_seconds"] = time.perf_counter() - tick
+            _print_fold(name, fold.index, scores[name][-1])
+    return scores, baselines
+
+
+def _sample(rows: pd.DataFrame, max_rows: int, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """At most `max_rows` labelled rows, drawn uniformly with `seed`, kept in date order.
+
+    Bounds memory and fit time (10,000 symbols x 2 years is ~5M rows); the walk-forward
+    metrics are then measured on the sample as well.
+    """
+    sampling = {
+        "labelled_rows": len(rows),
+        "max_train_rows": max_rows,
+        "sampled": len(rows) > max_rows,
+        "seed": seed,
+        "training_rows": min(len(rows), max_rows),
+    }
+    if not sampling["sampled"]:
+        return rows, sampling
+    keep = np.sort(np.random.default_rng(seed).choice(len(rows), size=max_rows, replace=False))
+    return rows.iloc[keep], sampling
+
+
+def _make_model(
+    name: str, params: Hyperparameters, rows: int
+) -> RandomForestClassifier | HistGradientBoostingClassifier:
+    if name == "random_forest":
+        # Each tree grows on a bootstrap of at most `max_samples` rows: a forest's cost then
+        # stops growing with the data (a full bootstrap of 2M rows takes ~7 s per tree on one core);
+        # depth-limited trees gain little from more.
+        return RandomForestClassifier(
+            n_estimators=params.n_estimators,
+            max_samples=min(params.max_samples, rows),
+            max_depth=params.max_depth,
+            min_samples_leaf=params.min_samples_leaf,
+            n_jobs=-1,
+            random_state=params.seed,
+        )
+    # No early stopping: its hold-out is a random split that ignores time, and --max-iter
+    # should mean what it says.
+    return HistGradientBoostingClassifier(
+        learning_rate=params.learning_rate,
+        max_iter=params.max_iter,
+        max_depth=params.max_depth,
+        min_samples_leaf=params.min_samples_leaf,
+        early_stopping=False,
+        random_state=params.seed,
+    )
+
+
+def _require_both_classes(fold: Fold, labels: np.ndarray, part: str) -> None:
+    present = np.unique(labels)
+    if len(present) < 2:
+        raise TrainingError(
+            f"fold {fold.index}: every {part} row has label_up = {int(present[0])}; "
+            "use fewer folds or more data"
+        )
+
+
+def _iso(value: Any) -> str:
+    return pd.Timestamp(value).date().isoformat()
+
+
+def _describe_fold(fold: Fold, dates: np.ndarray) -> dict[str, Any]:
+    return {
+        "fold": fold.index,
+        "train_start": _iso(fold.train_start),
+        "train_end": _iso(fold.train_end),
+        "validation_start": _iso(fold.validation_start),
+        "validation_end": _iso(fold.validation_end),
+        "train_rows": int(fold.train_mask(dates).sum()),
+        "validation_rows": int(fold.validation_mask(dates).sum()),
+    }
+
+
+def _rounded(values: Mapping[str, float]) -> dict[str, float]:
+    return {name: round(value, 6) for name, value in values.items()}
+
+
+def _summary(results: list[dict[str, float]]) -> dict[str, Any]:
+    return {"folds": [_rounded(r) for r in results], "mean": _rounded(mean_metrics(results))}
+
+
+def _print_fold(name: str, index: int, result: Mapping[str, float]) -> None:
+    # Deliberately unlike the metric lines, so the regexes only see the chosen model's means.
+    values = " ".join(f"{metric} {result[metric]:.4f}" for metric in METRIC_NAMES)
+    print(f"fold {index} {name}: {values}", file=sys.stderr, flush=True)
+
+
+def _print_metrics(metrics: Mapping[str, Any]) -> None:
+    lines = [f"validation_{name}={value:.6f};" for name, value in metrics["chosen"].items()]
+    baselines = metrics["baselines"]
+    lines.append(f"baseline_prior_accuracy={baselines['prior']['mean']['accuracy']:.6f};")
+    if "momentum" in baselines:
+        lines.append(f"baseline_momentum_auc={baselines['momentum']['mean']['auc']:.6f};")
+    # stderr: SageMaker's log stream (and its metric regexes) has both streams, and stdout
+    # stays free for the JSON summary `condvest train` prints
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def _write_outputs(output_dir: Path, metrics: Mapping[str, Any], timings: dict[str, float]) -> None:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    scorers = {
+        **metrics["candidates"],
+        **{f"baseline_{n}": s for n, s in metrics["baselines"].items()},
+    }
+    with (output_dir / "fold_metrics.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["scorer", "fold", *METRIC_NAMES])
+        for scorer, summary in scorers.items():
+            for index, result in enumerate(summary["folds"]):
+                writer.writerow([scorer, index, *(result[name] for name in METRIC_NAMES)])
+    rounded = {name: round(seconds, 3) for name, seconds in timings.items()}
+    (output_dir / "timings.json").write_text(json.dumps(rounded, indent=2) + "\n")
+
+
+def model_card(metrics: Mapping[str, Any]) -> str:
+    """A short human summary of metrics.json."""
+    data, validation = metrics["data"], metrics["validation"]
+    sampling, horizon = data["sampling"], validation["horizon_sessions"]
+    if sampling["sampled"]:
+        sampled = (
+            f"{sampling['training_rows']:,} of {sampling['labelled_rows']:,} labelled rows, "
+            f"drawn uniformly with seed {sampling['seed']} (max_train_rows "
+            f"{sampling['max_train_rows']:,}); validation metrics are measured on the sample"
+        )
+    else:
+        sampled = f"none: all {sampling['labelled_rows']:,} labelled rows"
+    candidates = ", ".join(metrics["candidates"])
+    lines = [
+        f"# Model {metrics['version']}",
+        "",
+        f"**{metrics['model_type']}** classifier of `label_up`: does a symbol's return over the "
+        f"next {horizon} sessions come out positive? Chosen by {metrics['selection']} "
+        f"(candidates: {candidates}).",
+        "",
+        "## Data",
+        "",
+        f"- `gold.ml_features`: {data['rows']:,} rows, {data['symbols']:,} symbols, "
+        f"{data['first_date']} .. {data['last_date']}; trained through {data['trained_through']}.",
+        f"- Sampling: {sampled}.",
+        f"- Features ({len(metrics['feature_columns'])}): "
+        + ", ".join(f"`{column}`" for column in metrics["feature_columns"]),
+        "- Hyperparameters: "
+        + ", ".join(f"{name} {value}" for name, value in metrics["hyperparameters"].items()),
+        "",
+        "## Validation",
+        "",
+        f"Walk-forward over distinct dates, expanding window, {len(validation['folds'])} folds. "
+        f"Each fold trains on every date before its validation block except the last "
+        f"{validation['embargo_sessions']} (the embargo; labels look {horizon} sessions ahead, "
+        "so no training label overlaps the validation block) and never on later dates. "
+        f"Precision is over the top {validation['top_k']} symbols per day.",
+        "",
+        "| fold | train | validation | train rows | validation rows |",
+        "|---:|---|---|---:|---:|",
+        *(
+            f"| {f['fold']} | {f['train_start']} .. {f['train_end']} | "
+            f"{f['validation_start']} .. {f['validation_end']} | {f['train_rows']:,} | "
+            f"{f['validation_rows']:,} |"
+            for f in validation["folds"]
+        ),
+        "",
+        "## Metrics (mean over folds)",
+        "",
+        "| scorer | AUC | accuracy | precision at top-k |",
+        "|---|---:|---:|---:|",
+    ]
+    scorers = {
+        **{
+            (f"{name} (chosen)" if name == metrics["model_type"] else name): summary["mean"]
+            for name, summary in metrics["candidates"].items()
+        },
+        **{f"baseline: {name}": s["mean"] for name, s in metrics["baselines"].items()},
+    }
+    lines += [
+        f"| {name} | {m['auc']:.4f} | {m['accuracy']:.4f} | {m['precision_at_k']:.4f} |"
+        for name, m in scorers.items()
+    ]
+    lines += [
+        "",
+        "## Intended use and limits",
+        "",
+        f"- Ranks symbols each day by the chance of rising over the next {horizon} sessions, "
+        "for research and screening; it is not investment advice and ignores costs, "
+        "liquidity and position sizing.",
+        "- Only as good as its margin over the baselines above; markets drift, so retrain "
+        "and compare regularly. Predictions for dates up to the trained-through date are "
+        "in-sample.",
+        "- Prediction needs exactly the feature columns above, with no NaN or infinite "
+        "values; rows are never dropped or imputed.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
