@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pyathena.connection import Connection
 
 KEY_COLUMNS = ("symbol", "date", "session_index")
-LABEL_COLUMNS = ("forward_return", "label_up")
+LABEL_COLUMNS = ("forward_return", "label_up", "label_end_date")
 TABLE_NAME = "ml_features"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -155,9 +155,11 @@ def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
         frame["symbol"] = frame["symbol"].astype(str)
     if "session_index" in frame.columns:
         frame["session_index"] = frame["session_index"].astype(np.int64)
-    for column in LABEL_COLUMNS:
+    for column in ("forward_return", "label_up"):
         if column in frame.columns:
             frame[column] = frame[column].astype(np.float64)
+    if "label_end_date" in frame.columns:
+        frame["label_end_date"] = pd.to_datetime(frame["label_end_date"]).astype("datetime64[ns]")
     return frame
 
 

@@ -171,12 +171,15 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     x = rows[columns].to_numpy(dtype=np.float32)
     y = rows["label_up"].to_numpy(dtype=np.int64)
     dates = rows["date"].to_numpy()
+    label_ends = rows["label_end_date"].to_numpy()
     momentum = rows[MOMENTUM_COLUMN].to_numpy(dtype=np.float64) if MOMENTUM_COLUMN in rows else None
     del rows
     folds = walk_forward_folds(dates, params.folds, params.embargo)
     timings: dict[str, float] = {"load_seconds": time.perf_counter() - started}
     candidates = list(MODEL_TYPES) if params.model == "best" else [params.model]
-    scores, baselines = _walk_forward(params, candidates, folds, x, y, dates, momentum, timings)
+    scores, baselines = _walk_forward(
+        params, candidates, folds, x, y, dates, label_ends, momentum, timings
+    )
 
     means = {name: mean_metrics(results) for name, results in scores.items()}
     # max() keeps the first of equal candidates, so a tie resolves the same way every run.
@@ -195,7 +198,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         "feature_columns": columns,
         "validation": {
             "scheme": "walk-forward, expanding window",
-            "folds": [_describe_fold(fold, dates) for fold in folds],
+            "folds": [_describe_fold(fold, dates, label_ends) for fold in folds],
             "embargo_sessions": params.embargo,
             "horizon_sessions": params.horizon,
             "top_k": params.top_k,
@@ -244,6 +247,7 @@ def _walk_forward(
     x: np.ndarray,
     y: np.ndarray,
     dates: np.ndarray,
+    label_ends: np.ndarray,
     momentum: np.ndarray | None,
     timings: dict[str, float],
 ) -> tuple[dict[str, list[dict[str, float]]], dict[str, list[dict[str, float]]]]:
@@ -251,7 +255,7 @@ def _walk_forward(
     scores: dict[str, list[dict[str, float]]] = {name: [] for name in candidates}
     baselines: dict[str, list[dict[str, float]]] = {}
     for fold in folds:
-        train, valid = fold.train_mask(dates), fold.validation_mask(dates)
+        train, valid = fold.train_mask(dates, label_ends), fold.validation_mask(dates)
         _require_both_classes(fold, y[train], "training")
         _require_both_classes(fold, y[valid], "validation")
         fold_momentum = None if momentum is None else momentum[valid]
@@ -330,14 +334,14 @@ def _iso(value: Any) -> str:
     return pd.Timestamp(value).date().isoformat()
 
 
-def _describe_fold(fold: Fold, dates: np.ndarray) -> dict[str, Any]:
+def _describe_fold(fold: Fold, dates: np.ndarray, label_ends: np.ndarray) -> dict[str, Any]:
     return {
         "fold": fold.index,
         "train_start": _iso(fold.train_start),
         "train_end": _iso(fold.train_end),
         "validation_start": _iso(fold.validation_start),
         "validation_end": _iso(fold.validation_end),
-        "train_rows": int(fold.train_mask(dates).sum()),
+        "train_rows": int(fold.train_mask(dates, label_ends).sum()),
         "validation_rows": int(fold.validation_mask(dates).sum()),
     }
 

@@ -5,7 +5,9 @@ validation block has a label that overlaps the block: it would leak the validati
 returns into training. Dropping the last `embargo >= horizon` dates before each block closes
 that gap. Training never uses dates after the block either (expanding window, forward only).
 Counting the table's distinct dates errs on the safe side: a session missing from the table
-only widens the gap in calendar sessions.
+only widens the gap in calendar sessions. A label counts a symbol's bars, though, so across a
+symbol's gap it reaches further than `horizon` sessions: training rows are also purged when
+their label ends on or after the validation block's first date.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ class Fold:
     validation_start: np.datetime64
     validation_end: np.datetime64
 
-    def train_mask(self, dates: np.ndarray) -> np.ndarray:
-        return (dates >= self.train_start) & (dates <= self.train_end)
+    def train_mask(self, dates: np.ndarray, label_ends: np.ndarray) -> np.ndarray:
+        """Rows dated in the training span whose label is known before validation begins."""
+        in_span = (dates >= self.train_start) & (dates <= self.train_end)
+        return in_span & (label_ends < self.validation_start)
 
     def validation_mask(self, dates: np.ndarray) -> np.ndarray:
         return (dates >= self.validation_start) & (dates <= self.validation_end)

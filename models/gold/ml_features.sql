@@ -46,7 +46,8 @@ daily_returns as (
         (high - low) / close as high_low_range,
         ln(close / lag(close) over ({{ series }})) as log_return,
         row_number() over ({{ series }}) - 1 as bar_number,
-        lead(close, {{ horizon }}) over ({{ series }}) as close_ahead
+        lead(close, {{ horizon }}) over ({{ series }}) as close_ahead,
+        lead(date, {{ horizon }}) over ({{ series }}) as label_end_date
     from daily
 
 ),
@@ -74,7 +75,8 @@ rolling as (
             {{ series }} rows between {{ volume_window }} preceding and 1 preceding
         ) as volume_std,
         log_volume,
-        close_ahead / close - 1 as forward_return
+        close_ahead / close - 1 as forward_return,
+        label_end_date
     from daily_returns
 
 ),
@@ -108,6 +110,7 @@ features as (
         {{ candle_signal_count('patterns', '> 0') }} as bullish_patterns,
         {{ candle_signal_count('patterns', '< 0') }} as bearish_patterns,
         rolling.forward_return,
+        rolling.label_end_date,
         case
             when rolling.forward_return > 0 then 1
             when rolling.forward_return <= 0 then 0

@@ -97,6 +97,9 @@ def feature_frame(
     unlabelled = np.repeat(np.arange(sessions) >= sessions - horizon, symbols)
     forward[unlabelled] = np.nan
     columns["forward_return"] = forward
+    # every symbol trades every date here, so the label ends `horizon` dates ahead
+    ends = np.concatenate([dates[horizon:], np.full(horizon, np.datetime64("NaT"), "M8[ns]")])
+    columns["label_end_date"] = np.repeat(ends, symbols)
     columns["label_up"] = np.where(unlabelled, np.nan, (forward > 0).astype(np.float64))
     return pd.DataFrame(columns)
 
@@ -104,7 +107,12 @@ def feature_frame(
 def feature_table(frame: pd.DataFrame) -> pa.Table:
     """The rows typed as the dbt model types them (date, integer keys and labels)."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    casts = {"date": pa.date32(), "session_index": pa.int32(), "label_up": pa.int32()}
+    casts = {
+        "date": pa.date32(),
+        "session_index": pa.int32(),
+        "label_up": pa.int32(),
+        "label_end_date": pa.date32(),
+    }
     for name, type_ in casts.items():
         table = table.set_column(table.schema.get_field_index(name), name, table[name].cast(type_))
     return table

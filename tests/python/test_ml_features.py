@@ -27,7 +27,7 @@ from tests.python.dbt_helpers import dbt
 START = dt.date(2024, 1, 2)
 CUTOFF = dt.date(2025, 6, 30)
 HORIZON = 5  # the dbt var's default
-LABELS = ["forward_return", "label_up"]
+LABELS = ["forward_return", "label_up", "label_end_date"]
 SELECT = (
     "--select", "+ml_features", "--exclude", "candlestick_patterns_talib",
     "--indirect-selection", "cautious",

@@ -99,11 +99,12 @@ def test_non_finite_features_are_named_and_counted_never_dropped(frame: pd.DataF
 def test_folds_never_train_on_or_near_validation(sessions: int, folds: int, embargo: int) -> None:
     distinct = pd.bdate_range("2024-01-02", periods=sessions).to_numpy()
     dates = np.repeat(distinct, 3)  # several rows per date, as in the feature table
+    labels_end_before_any_validation = np.full(len(dates), distinct[0])
     result = walk_forward_folds(dates, folds, embargo)
     assert [fold.index for fold in result] == list(range(folds))
     validated = []
     for fold in result:
-        train_dates = np.unique(dates[fold.train_mask(dates)])
+        train_dates = np.unique(dates[fold.train_mask(dates, labels_end_before_any_validation)])
         valid_dates = np.unique(dates[fold.validation_mask(dates)])
         assert train_dates[0] == distinct[0]  # expanding window
         assert train_dates.max() < valid_dates.min()  # never a later date
@@ -115,6 +116,21 @@ def test_folds_never_train_on_or_near_validation(sessions: int, folds: int, emba
     first = np.searchsorted(distinct, validated[0])
     assert np.array_equal(validated, distinct[first:])
     assert len(validated) >= sessions * folds // (folds + 1)
+
+
+def test_a_label_ending_inside_validation_is_purged_from_training() -> None:
+    """A symbol back from a halt: its label, counted in its own bars, reaches far past the
+    embargo; the row must not be trained on even though its date is in the training span."""
+    distinct = pd.bdate_range("2024-01-02", periods=60).to_numpy()
+    dates = np.repeat(distinct, 2)
+    label_ends = dates + np.timedelta64(7, "D")
+    [fold] = walk_forward_folds(dates, 1, 5)
+    halted = np.flatnonzero(dates == fold.train_end)[0]
+    label_ends[halted] = fold.validation_start + np.timedelta64(10, "D")
+    train = fold.train_mask(dates, label_ends)
+    assert not train[halted]
+    assert train[halted + 1]  # the other symbol, same date, label known before validation
+    assert (label_ends[train] < fold.validation_start).all()
 
 
 def test_too_few_dates_for_the_folds_is_an_error() -> None:
