@@ -12,6 +12,8 @@ import hashlib
 import io
 import json
 import re
+import tarfile
+import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -90,6 +92,26 @@ def publish(lake: Lake, version: str, local_model_dir: str | Path) -> str:
         _write_bytes(lake, f"{directory}/{name}", (source / name).read_bytes())
     _write_bytes(lake, marker, b"")
     return lake.display(directory)
+
+
+def publish_archive(lake: Lake, version: str, archive: str) -> str:
+    """Publish the `model.tar.gz` a SageMaker training job left at `archive` (a path or an
+    s3:// URI inside the lake's filesystem, as the launcher's output path is)."""
+    path = archive.removeprefix("s3://") if not lake.is_local else archive
+    if not _exists(lake, path):
+        raise ModelNotFoundError(f"no model archive at {archive}")
+    with lake.fs.open_input_file(path) as source:
+        data = source.read()
+    with tempfile.TemporaryDirectory(prefix="condvest-model-") as scratch:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as bundle:
+            for member in bundle.getmembers():
+                # Only the model's own files, flat: nothing may land outside the scratch dir.
+                name = member.name.removeprefix("./")
+                if member.isfile() and name in ARTIFACTS:
+                    extracted = bundle.extractfile(member)
+                    if extracted is not None:
+                        (Path(scratch) / name).write_bytes(extracted.read())
+        return publish(lake, version, scratch)
 
 
 def published_versions(lake: Lake) -> list[str]:

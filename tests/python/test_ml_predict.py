@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import tarfile
 from pathlib import Path
 
 import duckdb
@@ -136,6 +137,34 @@ def test_registry_and_predictions_on_s3(
     table = pq.read_table(written.removeprefix("s3://"), filesystem=lake.fs)
     assert table.schema.equals(PREDICTIONS_SCHEMA)
     assert table.num_rows == 60
+
+
+def test_a_sagemaker_model_archive_is_published_from_the_lake(
+    aws_env: AwsEnv, tmp_path: Path, frame: pd.DataFrame
+) -> None:
+    """SageMaker tars SM_MODEL_DIR into model.tar.gz under the launcher's output path (in
+    the lake); publishing it makes the version loadable like a local one."""
+    bucket = aws_env.create_bucket("condvest-ml-archive")
+    lake = Lake.open(f"s3://{bucket}/lake")
+    version = "20261123T160000Z-bbbbbbbb"
+    run_training(tmp_path, frame, "--model", "random_forest", "--version", version)
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as bundle:
+        for name in registry.ARTIFACTS:
+            bundle.add(tmp_path / "model" / name, arcname=name)
+        bundle.add(tmp_path / "model" / registry.MODEL_FILE, arcname="../escape.joblib")
+    key = f"lake/ml/sagemaker/train/{version}/job/output/model.tar.gz"
+    aws_env.client("s3").upload_file(str(archive), bucket, key)
+    registry.publish_archive(lake, version, f"s3://{bucket}/{key}")
+    assert registry.latest_version(lake) == version
+    assert registry.load(lake, version)["version"] == version
+    listing = aws_env.client("s3").list_objects_v2(Bucket=bucket, Prefix="lake/ml/models/")
+    names = sorted(item["Key"].rsplit("/", 1)[-1] for item in listing["Contents"])
+    assert names == sorted([*registry.ARTIFACTS, "_SUCCESS"])  # the stray member is ignored
+    with pytest.raises(registry.ModelNotFoundError, match="no model archive"):
+        registry.publish_archive(lake, "v2", f"s3://{bucket}/lake/ml/sagemaker/missing.tar.gz")
+    with pytest.raises(registry.RegistryError, match="already published"):
+        registry.publish_archive(lake, version, f"s3://{bucket}/{key}")
 
 
 def test_no_predictions_no_file(tmp_path: Path, bundle: dict, frame: pd.DataFrame) -> None:
