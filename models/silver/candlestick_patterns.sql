@@ -15,6 +15,9 @@
 {% set history = candle_history_bars() %}
 {% set margin = 2 * history %}
 {% set scope_start = (candle_scope_start(margin) if is_incremental() else none) or 0 %}
+{% set bar_columns = [
+    'symbol', 'date', 'session_index', 'open', 'high', 'low', 'close', 'ingested_at'
+] %}
 
 with
 
@@ -46,14 +49,9 @@ changed as (
 recent as (
 
     select
-        bars.symbol,
-        bars.date,
-        bars.session_index,
-        bars.open,
-        bars.high,
-        bars.low,
-        bars.close,
-        bars.ingested_at,
+        {%- for column in bar_columns %}
+            bars.{{ column }},
+        {%- endfor %}
         changed.first_new_session
     from {{ ref('ohlcv_daily') }} as bars
     inner join changed on bars.symbol = changed.symbol
@@ -80,14 +78,9 @@ series as (
     {%- if is_incremental() %}
 
     select
-        symbol,
-        date,
-        session_index,
-        open,
-        high,
-        low,
-        close,
-        ingested_at,
+        {%- for column in bar_columns %}
+            {{ column }},
+        {%- endfor %}
         first_new_session
     from recent
     where symbol not in (select short_history.symbol from short_history)
@@ -95,14 +88,9 @@ series as (
     union all
 
     select
-        bars.symbol,
-        bars.date,
-        bars.session_index,
-        bars.open,
-        bars.high,
-        bars.low,
-        bars.close,
-        bars.ingested_at,
+        {%- for column in bar_columns %}
+            bars.{{ column }},
+        {%- endfor %}
         changed.first_new_session
     from {{ ref('ohlcv_daily') }} as bars
     inner join changed on bars.symbol = changed.symbol
@@ -111,14 +99,9 @@ series as (
     {%- else %}
 
     select
-        symbol,
-        date,
-        session_index,
-        open,
-        high,
-        low,
-        close,
-        ingested_at,
+        {%- for column in bar_columns %}
+            {{ column }},
+        {%- endfor %}
         -1 as first_new_session
     from daily
 

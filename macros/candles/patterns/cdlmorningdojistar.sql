@@ -1,16 +1,6 @@
 {#- Morning Doji Star: a long black candle, a doji whose body gaps down, then a white
-    candle (not short) closing above the first close by 30% of its body. +100. -#}
-{% macro cdlmorningdojistar() -%}
-    case
-        when bar_number < {{ cdl_lookback(['BodyDoji', 'BodyLong', 'BodyShort'], 2) }} then 0
-        when {{ cdl_real_body(2) }} > {{ cdl_avg('BodyLong', 2) }}
-            and {{ cdl_black(2) }}
-            and {{ cdl_real_body(1) }} <= {{ cdl_avg('BodyDoji', 1) }}
-            and {{ cdl_body_gap_down(1, 2) }}
-            and {{ cdl_real_body(0) }} > {{ cdl_avg('BodyShort', 0) }}
-            and {{ cdl_white(0) }}
-            and c0 > c2 + {{ cdl_real_body(2) }} * {{ cdl_double(0.3) }}
-            then 100
-        else 0
-    end
+    candle (not short) closing above the first close by penetration (default 0.3) of its
+    body. +100. -#}
+{% macro cdlmorningdojistar(penetration=0.3) -%}
+    {{ cdlmorningstar_signal('BodyDoji', penetration) }}
 {%- endmacro %}
