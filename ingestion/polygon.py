@@ -169,6 +169,8 @@ class PolygonClient:
 
     name = "polygon"
     last_session = None  # live: new sessions keep coming
+    # 20+ years of history is a backfill to ask for (`--from`), not a daily run's default.
+    first_session = None
 
     def __init__(
         self,

@@ -66,6 +66,7 @@ class SampleMarket:
         self._calendar = calendar
         self.sessions = calendar.sessions_between(SAMPLE_START, SAMPLE_END)
         self.last_session: dt.date | None = self.sessions[-1]
+        self.first_session: dt.date | None = self.sessions[0]
         self._session_pos = {day: i for i, day in enumerate(self.sessions)}
 
     @cached_property

@@ -15,6 +15,9 @@ class MarketSource(Protocol):
     # The last session the source has data for, when it has an end (the sample market);
     # None for a live source. The default fetch date never goes past it.
     last_session: dt.date | None
+    # Where a first fetch starts when nothing is landed yet, if the source has a natural
+    # start (the sample market's first session); None: only the requested session.
+    first_session: dt.date | None
 
     def grouped_daily(self, day: dt.date) -> pa.Table:
         """Every symbol's bar for one session; empty when nothing is published (yet)."""

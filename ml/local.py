@@ -23,10 +23,14 @@ from ml.predict import predict_frame, summary, write_predictions
 from ml.registry import fingerprint, latest_version, load, new_version, publish
 
 
-def train_from_store(
-    store: FeatureStore, lake: Lake, hyperparameters: Mapping[str, Any], now: dt.datetime
+def train_to_dir(
+    store: FeatureStore,
+    hyperparameters: Mapping[str, Any],
+    now: dt.datetime,
+    model_dir: str | Path,
 ) -> dict[str, Any]:
-    """Train on every feature row of `store` and publish the model; returns its version."""
+    """Train on every feature row of `store` into `model_dir` (what SageMaker would tar as
+    model.tar.gz), not yet published; returns the version and the metrics."""
     frame = store.read(None, None)
     params = train.parse_hyperparameters(train.hyperparameter_args(hyperparameters))
     version = params.version or new_version(now, fingerprint(frame, params.identity()))
@@ -40,12 +44,21 @@ def train_from_store(
         )
         env = {
             train.CHANNEL_ENV: str(channel),
-            train.MODEL_DIR_ENV: str(root / "model"),
+            train.MODEL_DIR_ENV: str(model_dir),
             train.OUTPUT_DIR_ENV: str(root / "output"),
         }
         metrics = train.main(argv, env=env)
-        model_path = publish(lake, version, root / "model")
-    return {"version": version, "model_path": model_path, "metrics": metrics}
+    return {"version": version, "metrics": metrics}
+
+
+def train_from_store(
+    store: FeatureStore, lake: Lake, hyperparameters: Mapping[str, Any], now: dt.datetime
+) -> dict[str, Any]:
+    """Train on every feature row of `store` and publish the model; returns its version."""
+    with tempfile.TemporaryDirectory(prefix="condvest-model-") as scratch:
+        result = train_to_dir(store, hyperparameters, now, Path(scratch) / "model")
+        model_path = publish(lake, result["version"], Path(scratch) / "model")
+    return {**result, "model_path": model_path}
 
 
 def predict_from_store(

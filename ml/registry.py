@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import joblib
-import pandas as pd
 import pyarrow.fs as pafs
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     # Only a type here: SageMaker jobs import this module without the `ingestion` package.
     from ingestion.lake import Lake
 
@@ -56,6 +56,10 @@ def fingerprint(frame: pd.DataFrame, hyperparameters: Mapping[str, Any]) -> str:
         "hyperparameters": dict(hyperparameters),
     }
     digest.update(json.dumps(header, sort_keys=True, default=str).encode())
+    # pandas and joblib are imported where used: the PublishModel Lambda imports this
+    # module to copy files and ships neither.
+    import pandas as pd
+
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
@@ -144,6 +148,8 @@ def load(lake: Lake, version: str) -> dict[str, Any]:
         )
     with lake.fs.open_input_file(f"{directory}/{MODEL_FILE}") as source:
         data = source.read()
+    import joblib
+
     return _check_bundle(joblib.load(io.BytesIO(data)), lake.display(directory))
 
 
@@ -152,6 +158,8 @@ def load_local(model_dir: str | Path) -> dict[str, Any]:
     path = Path(model_dir) / MODEL_FILE
     if not path.is_file():
         raise ModelNotFoundError(f"no model bundle: {path} does not exist")
+    import joblib
+
     return _check_bundle(joblib.load(path), str(path))
 
 
