@@ -1,3 +1,5 @@
+{#- full_refresh=false: once vacuum has removed old landing files this table is the system
+    of record, so --full-refresh must not rebuild it from what landing still holds. -#}
 {{
     config(
         materialized='incremental',
@@ -5,6 +7,7 @@
         incremental_strategy=upsert_strategy(),
         partitioned_by=month_partitioning('date'),
         on_schema_change='fail',
+        full_refresh=false,
     )
 }}
 

@@ -1,9 +1,12 @@
+{#- full_refresh=false: once vacuum has removed old landing files this table is the system
+    of record, so --full-refresh must not rebuild it from what landing still holds. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['batch_id', 'batch_row'],
         incremental_strategy=upsert_strategy(),
         on_schema_change='fail',
+        full_refresh=false,
     )
 }}
 

@@ -1,6 +1,7 @@
 """dbt on the sample market: idempotent re-runs, and incremental == full refresh."""
 
 import datetime as dt
+import shutil
 
 import duckdb
 import pytest
@@ -68,14 +69,19 @@ def test_the_new_day_completes_bars_and_flags_the_last_one(built):
         assert rejected == 2  # the sample's bad prints of 2024 and 2025
 
 
-def test_rebuilding_bronze_alone_from_a_scoped_staging_view_is_refused(built, tmp_path):
-    # After incremental runs the staging view reads only recent landing partitions; a full
-    # refresh of bronze on its own would silently lose history, so dbt must refuse it.
-    warehouse = built["warehouse"]
-    with pytest.raises(AssertionError, match="only reads landing since"):
-        dbt(tmp_path, built["lake"], warehouse, "run", "--full-refresh", "-s", "ohlcv_daily")
+def test_a_full_refresh_never_rebuilds_bronze_from_landing(built, tmp_path):
+    # Bronze is the system of record (vacuum deletes old landing files), so --full-refresh
+    # leaves it incremental: here landing loses all but its newest file and bronze keeps all.
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built["warehouse"], warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        scope = con.execute(
-            "select distinct landing_scope_start from staging.stg_polygon__daily_bars"
-        ).fetchall()
-    assert len(scope) == 1 and scope[0][0] is not None
+        before = con.execute("select count(*), min(date) from bronze.ohlcv_daily").fetchone()
+    lake = tmp_path / "lake"
+    shutil.copytree(built["lake"], lake)
+    *vacuumed, _newest = sorted((lake / "bronze" / "raw_ohlcv").rglob("*.parquet"))
+    for path in vacuumed:
+        path.unlink()
+    dbt(tmp_path, lake, warehouse, "run", "--full-refresh", "-s", "stg_polygon__daily_bars+1")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        after = con.execute("select count(*), min(date) from bronze.ohlcv_daily").fetchone()
+    assert after == before

@@ -1,0 +1,643 @@
+"""Vacuum: delete Bronze landing files past retention, once bronze provably holds them.
+
+Landing files (`bronze/raw_ohlcv/ingest_date=D/<batch_id>.parquet`) are the lake's raw
+record; dbt consolidates them into `bronze.ohlcv_daily` (valid bars, one per symbol and
+date) and `bronze.ohlcv_rejected` (invalid rows, one per landing row). A file whose
+partition is older than the retention is deleted only when every one of its rows is
+proven consolidated, by one query over all candidate files (`ConsolidationCheck`):
+
+- a valid row (no `invalid_reason`) is proven when `bronze.ohlcv_daily` has its (symbol,
+  date) with an `ingested_at` at or after the row's: the row itself, or a later version
+  that superseded it. The row must also be older than the daily table's incremental
+  cursor by a margin (`CURSOR_MARGIN`): dbt re-ranks the landing rows inside its cursor
+  look-back on every build, and removing a winner there could let an older version win;
+- an invalid row is proven when `bronze.ohlcv_rejected` has its (batch_id, batch_row).
+
+Anything else under the lake (ticker snapshots, predictions, models, partitions within
+retention, temp files, files off the layout) is never touched. Before deleting, a JSON
+manifest of what goes (rows, bytes, proof) and what stays (and why) is written under
+`_manifests/vacuum/`, so an interrupted run still leaves its record. Once vacuumed, the
+landing no longer holds the full history: bronze must never be rebuilt from scratch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from ingestion.lake import DATASETS, Lake
+
+log = logging.getLogger(__name__)
+
+LANDING_PREFIX = DATASETS["ohlcv"]
+MANIFEST_PREFIX = "_manifests/vacuum"
+DEFAULT_RETENTION_DAYS = 30
+DEFAULT_WAREHOUSE_PATH = "./data/warehouse.duckdb"
+# dbt's incremental bronze models re-read landing rows newer than their cursor less
+# `cursor_lookback_minutes` (dbt_project.yml, 60). A day leaves room for a wider setting.
+CURSOR_MARGIN = dt.timedelta(days=1)
+
+_PARTITION = re.compile(r"ingest_date=(\d{4}-\d{2}-\d{2})")
+# Batch files are <batch_id>.parquet (letters, digits, '-', '_'). Anything else is not ours
+# to delete, and no DuckDB glob character (* ? [ ] { }) can reach read_parquet.
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.=-]*\.parquet")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_]*")
+_NOT_FOUND = ("TABLE_NOT_FOUND", "SCHEMA_NOT_FOUND", "does not exist")
+
+
+class ProofUnavailable(Exception):  # noqa: N818 (a state, not a failure of the run)
+    """The warehouse cannot prove anything (no bronze tables yet): nothing is deleted."""
+
+
+@dataclass(frozen=True)
+class FileProof:
+    """What the warehouse says about one landing file's rows."""
+
+    rows: int
+    # rows whose data is in neither bronze table (nor superseded in ohlcv_daily)
+    unconsolidated: int = 0
+    first_unconsolidated: str | None = None  # "SYMBOL YYYY-MM-DD" of the first such row
+    # valid rows consolidated but still inside dbt's look-back of the daily cursor
+    near_cursor: int = 0
+    daily_cursor: dt.datetime | None = None
+
+    @property
+    def proven(self) -> int:
+        return self.rows - self.unconsolidated - self.near_cursor
+
+    def reason(self) -> str | None:
+        """Why the file must stay, or None when every row is proven."""
+        reasons = []
+        if self.unconsolidated:
+            reasons.append(
+                f"{self.unconsolidated} of {self.rows} rows not in bronze.ohlcv_daily or "
+                f"bronze.ohlcv_rejected (first: {self.first_unconsolidated})"
+            )
+        if self.near_cursor:
+            reasons.append(
+                f"{self.near_cursor} of {self.rows} rows landed within {_span(CURSOR_MARGIN)} "
+                f"of bronze.ohlcv_daily's cursor ({self.daily_cursor}); dbt still re-reads them"
+            )
+        return "; ".join(reasons) or None
+
+
+class ConsolidationCheck(Protocol):
+    def describe(self) -> str:
+        """Where the proof comes from, for the manifest."""
+        ...
+
+    def unproven_rows(self, lake: Lake, files: Sequence[str]) -> dict[str, FileProof]:
+        """One proof per file of `files` (lake paths) the check saw rows in, in one query.
+
+        A file missing from the answer showed no rows (vacuum then keeps it unless its
+        footer says it is empty). Raises ProofUnavailable when the warehouse has no
+        bronze tables to prove anything with.
+        """
+        ...
+
+
+def proof_sql(landing: str, daily: str, rejected: str) -> str:
+    """The proof query, shared by DuckDB and Athena (Trino).
+
+    `landing` is a relation with the landing rows to check and `file` naming their file;
+    `daily` and `rejected` are the bronze tables. Both are unique on their join keys
+    ((symbol, date) and (batch_id, batch_row)), so the left joins never multiply rows.
+    One row per file: file, row_count, unconsolidated, near_cursor, first_unconsolidated,
+    daily_cursor.
+    """
+    hours = int(CURSOR_MARGIN.total_seconds() // 3600)
+    return f"""
+with
+
+landing as (
+    select * from {landing} as source
+),
+
+daily_cursor as (
+    select max(ingested_at) as ingested_at from {daily}
+),
+
+checked as (
+    select
+        landing.file,
+        landing.symbol,
+        landing.date,
+        daily_cursor.ingested_at as daily_cursor,
+        case
+            when landing.invalid_reason is null
+                then coalesce(daily.ingested_at >= landing.ingested_at, false)
+            else rejected.batch_id is not null
+        end as consolidated,
+        -- only valid rows are re-ranked by dbt's look-back (invalid ones are all kept)
+        coalesce(
+            landing.invalid_reason is null
+            and landing.ingested_at > daily_cursor.ingested_at - interval '{hours}' hour,
+            false
+        ) as near_cursor
+    from landing
+    cross join daily_cursor
+    left join {daily} as daily
+        on landing.symbol = daily.symbol and landing.date = daily.date
+    left join {rejected} as rejected
+        on landing.batch_id = rejected.batch_id and landing.batch_row = rejected.batch_row
+)
+
+select
+    checked.file,
+    count(*) as row_count,
+    sum(case when checked.consolidated then 0 else 1 end) as unconsolidated,
+    sum(case when checked.consolidated and checked.near_cursor then 1 else 0 end)
+        as near_cursor,
+    min(
+        case
+            when not checked.consolidated
+                then checked.symbol || ' ' || cast(checked.date as varchar)
+        end
+    ) as first_unconsolidated,
+    max(checked.daily_cursor) as daily_cursor
+from checked
+group by checked.file
+""".strip()
+
+
+def _proof_from_row(row: Mapping[str, Any]) -> FileProof:
+    cursor = row["daily_cursor"]
+    if isinstance(cursor, str):  # Athena answers in text
+        cursor = dt.datetime.fromisoformat(cursor)
+    return FileProof(
+        rows=int(row["row_count"]),
+        unconsolidated=int(row["unconsolidated"] or 0),
+        first_unconsolidated=row["first_unconsolidated"],
+        near_cursor=int(row["near_cursor"] or 0),
+        daily_cursor=cursor,
+    )
+
+
+def _schema_prefix(value: str) -> str:
+    # The prefix is spliced into SQL as part of an identifier: letters, digits, '_' only.
+    if not _IDENTIFIER.fullmatch(value):
+        raise ValueError(f"invalid DBT_SCHEMA_PREFIX {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class DuckDBConsolidationCheck:
+    """Dev target: the warehouse DuckDB file dbt builds (opened read-only)."""
+
+    warehouse_path: str
+    schema_prefix: str = ""
+
+    def __post_init__(self) -> None:
+        _schema_prefix(self.schema_prefix)
+
+    def describe(self) -> str:
+        return f"duckdb:{os.path.abspath(self.warehouse_path)}"
+
+    def query(self) -> str:
+        bronze = f'"{self.schema_prefix}bronze"'
+        # File paths are a bound parameter, never spliced into the SQL.
+        landing = (
+            "(select filename as file, symbol, date, "
+            "cast(ingested_at as timestamp) as ingested_at, batch_id, batch_row, invalid_reason "
+            "from read_parquet($files, filename = true, hive_partitioning = false, "
+            "union_by_name = true))"
+        )
+        return proof_sql(landing, f"{bronze}.ohlcv_daily", f"{bronze}.ohlcv_rejected")
+
+    def unproven_rows(self, lake: Lake, files: Sequence[str]) -> dict[str, FileProof]:
+        import duckdb  # not needed by the Lambda, which checks through Athena
+
+        if not files:
+            return {}
+        if not Path(self.warehouse_path).is_file():
+            raise ProofUnavailable(
+                f"warehouse {self.warehouse_path} does not exist; build bronze with dbt first"
+            )
+        by_uri = {lake.display(path): path for path in files}
+        with duckdb.connect(self.warehouse_path, read_only=True) as con:
+            # bronze stores ingested_at as UTC wall time; compare landing's in UTC too
+            con.execute("set TimeZone = 'UTC'")
+            self._require_tables(con)
+            if not lake.is_local:
+                from ingestion.duckdb_lake import configure_s3
+
+                configure_s3(con)
+            cursor = con.execute(self.query(), {"files": list(by_uri)})
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        return {by_uri[row["file"]]: _proof_from_row(row) for row in rows}
+
+    def _require_tables(self, con: Any) -> None:
+        schema = f"{self.schema_prefix}bronze"
+        found = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?",
+                [schema],
+            ).fetchall()
+        }
+        missing = [t for t in ("ohlcv_daily", "ohlcv_rejected") if t not in found]
+        if missing:
+            tables = " and ".join(f"{schema}.{t}" for t in missing)
+            raise ProofUnavailable(
+                f"warehouse {self.warehouse_path} has no {tables}; build bronze with dbt first"
+            )
+
+
+@dataclass
+class AthenaConsolidationCheck:
+    """AWS target: one Athena query over the landing table and the bronze Iceberg tables.
+
+    Uses plain boto3 (no pyathena) so the Lambda needs nothing beyond its runtime.
+    """
+
+    work_group: str = "primary"
+    s3_staging_dir: str | None = None
+    schema_prefix: str = ""
+    catalog: str = "awsdatacatalog"
+    region: str | None = None
+    client: Any = None  # a boto3 Athena client; built on first use when None
+    poll_seconds: float = 1.0
+    timeout_seconds: float = 600.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+
+    def __post_init__(self) -> None:
+        _schema_prefix(self.schema_prefix)
+        if not _IDENTIFIER.fullmatch(self.catalog):
+            raise ValueError(f"invalid Athena catalog {self.catalog!r}")
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, client: Any = None
+    ) -> AthenaConsolidationCheck:
+        """Settings as profiles.yml reads them (ATHENA_*, DBT_SCHEMA_PREFIX, AWS_REGION)."""
+        env = os.environ if env is None else env
+        return cls(
+            work_group=env.get("ATHENA_WORKGROUP", "primary"),
+            s3_staging_dir=env.get("ATHENA_S3_STAGING_DIR") or None,
+            schema_prefix=env.get("DBT_SCHEMA_PREFIX", ""),
+            catalog=env.get("ATHENA_CATALOG", "awsdatacatalog"),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION", "us-east-1"),
+            client=client,
+        )
+
+    def describe(self) -> str:
+        return f"athena:{self.catalog}.{self.schema_prefix}bronze (work group {self.work_group})"
+
+    def query(self, lake: Lake, files: Sequence[str]) -> str:
+        """Only the candidate partitions are scanned; they are dates, so safe literals."""
+        dates = sorted({_ingest_date(lake, path).isoformat() for path in files})
+        partitions = ", ".join(f"'{day}'" for day in dates)
+        landing = (
+            '(select "$path" as file, symbol, date, ingested_at, batch_id, batch_row, '
+            f'invalid_reason from "{self.schema_prefix}landing"."raw_ohlcv" '
+            f"where ingest_date in ({partitions}))"
+        )
+        bronze = f'"{self.schema_prefix}bronze"'
+        return proof_sql(landing, f"{bronze}.ohlcv_daily", f"{bronze}.ohlcv_rejected")
+
+    def unproven_rows(self, lake: Lake, files: Sequence[str]) -> dict[str, FileProof]:
+        if not files:
+            return {}
+        by_uri = {lake.display(path): path for path in files}
+        rows = self._run(self.query(lake, files))
+        # Athena sees every file of those partitions; keep the answers about ours.
+        return {by_uri[row["file"]]: _proof_from_row(row) for row in rows if row["file"] in by_uri}
+
+    def _athena(self) -> Any:
+        if self.client is None:
+            import boto3
+
+            self.client = boto3.client("athena", region_name=self.region)
+        return self.client
+
+    def _run(self, sql: str) -> list[dict[str, Any]]:
+        athena = self._athena()
+        request: dict[str, Any] = {
+            "QueryString": sql,
+            "WorkGroup": self.work_group,
+            "QueryExecutionContext": {"Catalog": self.catalog},
+        }
+        if self.s3_staging_dir:
+            request["ResultConfiguration"] = {"OutputLocation": self.s3_staging_dir}
+        query_id = athena.start_query_execution(**request)["QueryExecutionId"]
+        self._wait(query_id)
+        return self._results(query_id)
+
+    def _wait(self, query_id: str) -> None:
+        deadline = time.monotonic() + self.timeout_seconds
+        while True:
+            execution = self._athena().get_query_execution(QueryExecutionId=query_id)
+            status = execution["QueryExecution"]["Status"]
+            state = status["State"]
+            if state == "SUCCEEDED":
+                return
+            if state in ("FAILED", "CANCELLED"):
+                reason = status.get("StateChangeReason", state)
+                if any(marker in reason for marker in _NOT_FOUND):
+                    raise ProofUnavailable(f"Athena cannot read the bronze tables: {reason}")
+                raise RuntimeError(f"Athena query {query_id} {state.lower()}: {reason}")
+            if time.monotonic() > deadline:
+                self._athena().stop_query_execution(QueryExecutionId=query_id)
+                raise TimeoutError(f"Athena query {query_id} still {state} after timeout")
+            self.sleep(self.poll_seconds)
+
+    def _results(self, query_id: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        names: list[str] | None = None
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"QueryExecutionId": query_id}
+            if token:
+                kwargs["NextToken"] = token
+            page = self._athena().get_query_results(**kwargs)
+            result = page["ResultSet"]
+            data = result["Rows"]
+            if names is None:
+                names = [c["Name"] for c in result["ResultSetMetadata"]["ColumnInfo"]]
+                data = data[1:]  # the first page opens with the header row
+            rows.extend(
+                {
+                    name: cell.get("VarCharValue")
+                    for name, cell in zip(names, row["Data"], strict=True)
+                }
+                for row in data
+            )
+            token = page.get("NextToken")
+            if not token:
+                return rows
+
+
+def consolidation_check(
+    target: str, env: Mapping[str, str] | None = None
+) -> DuckDBConsolidationCheck | AthenaConsolidationCheck:
+    """The check for a dbt target: "dev" (DuckDB at $WAREHOUSE_PATH) or "athena"."""
+    env = os.environ if env is None else env
+    if target == "dev":
+        return DuckDBConsolidationCheck(
+            env.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH),
+            schema_prefix=env.get("DBT_SCHEMA_PREFIX", ""),
+        )
+    if target == "athena":
+        return AthenaConsolidationCheck.from_env(env)
+    raise ValueError(f"unknown target {target!r}; expected 'dev' or 'athena'")
+
+
+# -- the lake side ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    path: str  # lake path (no scheme)
+    ingest_date: dt.date
+    size: int
+
+
+def _ingest_date(lake: Lake, path: str) -> dt.date:
+    """The partition date of a landing file at the documented place, else ValueError."""
+    relative = path.removeprefix(lake.path(LANDING_PREFIX) + "/")
+    parts = relative.split("/")
+    if relative == path or len(parts) != 2:
+        raise ValueError("not directly inside an ingest_date= partition")
+    partition, name = parts
+    match = _PARTITION.fullmatch(partition)
+    if not match:
+        raise ValueError(f"malformed partition {partition!r}")
+    if not _FILE_NAME.fullmatch(name):
+        raise ValueError(f"unexpected file name {name!r}")
+    return dt.date.fromisoformat(match[1])
+
+
+def _landing_files(lake: Lake) -> tuple[list[LandingFile], list[dict[str, str]]]:
+    """Every parquet file under the landing prefix: the well-formed, and the rest (why)."""
+    selector = pafs.FileSelector(lake.path(LANDING_PREFIX), recursive=True, allow_not_found=True)
+    files, ignored = [], []
+    for info in lake.fs.get_file_info(selector):
+        if info.type != pafs.FileType.File or not info.path.endswith(".parquet"):
+            continue  # temp files, markers, notes: not landing files
+        try:
+            day = _ingest_date(lake, info.path)
+        except ValueError as exc:
+            ignored.append({"file": lake.display(info.path), "reason": str(exc)})
+            continue
+        files.append(LandingFile(info.path, day, int(info.size or 0)))
+    files.sort(key=lambda f: f.path)
+    ignored.sort(key=lambda item: item["file"])
+    return files, ignored
+
+
+def _fill_missing(
+    lake: Lake, files: Sequence[LandingFile], proofs: dict[str, FileProof]
+) -> dict[str, FileProof]:
+    """A file the query saw no row of is proven only if it really has none."""
+    out = dict(proofs)
+    for file in files:
+        if file.path not in out:
+            with lake.fs.open_input_file(file.path) as handle:
+                rows = pq.ParquetFile(handle).metadata.num_rows
+            if rows == 0:
+                out[file.path] = FileProof(rows=0)
+    return out
+
+
+def _s3_client() -> Any:
+    import boto3  # reads AWS_ENDPOINT_URL(_S3) itself, as the lake's pyarrow S3 does
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    return boto3.client("s3", region_name=region)
+
+
+def _bucket_key(path: str) -> tuple[str, str]:
+    bucket, key = path.split("/", 1)
+    return bucket, key
+
+
+def _write_manifest(lake: Lake, manifest: dict[str, Any], now: dt.datetime) -> str:
+    """JSON that appears whole or not at all: temp + fsync + rename locally, one PUT on S3
+    (pyarrow's S3 output stream would make it a multipart upload)."""
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = lake.path(MANIFEST_PREFIX, f"{stamp}-{uuid.uuid4().hex[:8]}.json")
+    body = json.dumps(manifest, indent=2).encode()
+    if not lake.is_local:
+        bucket, key = _bucket_key(path)
+        _s3_client().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+        return path
+    parent = path.rsplit("/", 1)[0]
+    os.makedirs(parent, exist_ok=True)
+    temp = f"{path}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(temp, "wb") as out:
+            out.write(body)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+    _fsync_dir(parent)
+    return path
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _delete_local(paths: Sequence[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):  # gone already: nothing to lose
+            os.remove(path)
+    # Only the partitions we emptied; rmdir refuses a directory someone just wrote to.
+    for parent in sorted({path.rsplit("/", 1)[0] for path in paths}):
+        with contextlib.suppress(OSError):
+            os.rmdir(parent)
+
+
+def _delete_s3(paths: Sequence[str]) -> None:
+    """Batches of 1,000 keys per request. boto3 rather than pyarrow, whose delete_file
+    writes a directory marker in place of the last file of a "directory"."""
+    s3 = _s3_client()
+    bucket = _bucket_key(paths[0])[0]
+    keys = [_bucket_key(path)[1] for path in paths]
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": key} for key in keys[start : start + 1000]]
+        answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        if answer.get("Errors"):
+            raise RuntimeError(f"S3 refused to delete {answer['Errors'][:3]}")
+    # A partition left with only its directory marker (pyarrow writes them): drop the marker.
+    for partition in sorted({key.rsplit("/", 1)[0] + "/" for key in keys}):
+        listing = s3.list_objects_v2(Bucket=bucket, Prefix=partition, MaxKeys=2)
+        if [item["Key"] for item in listing.get("Contents", [])] == [partition]:
+            s3.delete_object(Bucket=bucket, Key=partition)
+
+
+def _span(delta: dt.timedelta) -> str:
+    days = delta.days
+    return f"{days} day{'s' if days != 1 else ''}" if days else str(delta)
+
+
+def _prove(
+    lake: Lake, check: ConsolidationCheck, candidates: Sequence[LandingFile]
+) -> tuple[list[tuple[LandingFile, FileProof]], list[dict[str, str]]]:
+    """Split the candidates into the proven (with their proof) and the kept (with why)."""
+    if not candidates:
+        return [], []
+    try:
+        proofs = check.unproven_rows(lake, [file.path for file in candidates])
+    except ProofUnavailable as exc:
+        return [], [{"file": lake.display(file.path), "reason": str(exc)} for file in candidates]
+    proofs = _fill_missing(lake, candidates, proofs)
+    proven, kept = [], []
+    for file in candidates:
+        proof = proofs.get(file.path)
+        reason = proof.reason() if proof else "the consolidation check saw none of its rows"
+        if proof is not None and reason is None:
+            proven.append((file, proof))
+        else:
+            kept.append({"file": lake.display(file.path), "reason": str(reason)})
+    return proven, kept
+
+
+def _manifest(
+    lake: Lake,
+    check: ConsolidationCheck,
+    result: dict[str, Any],
+    proven: Sequence[tuple[LandingFile, FileProof]],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "kind": "condvest.vacuum",
+        "version": 1,
+        "created_at": now.astimezone(dt.UTC).isoformat(),
+        "lake": lake.uri,
+        "check": check.describe(),
+        "today": result["today"],
+        "retention_days": result["retention_days"],
+        "cutoff": result["cutoff"],
+        "deleted": [
+            {
+                "file": lake.display(file.path),
+                "ingest_date": file.ingest_date.isoformat(),
+                "rows": proof.rows,
+                "bytes": file.size,
+                "rows_proven": proof.proven,
+            }
+            for file, proof in proven
+        ],
+        "kept": result["kept"],
+        "rows_deleted": result["rows_deleted"],
+        "bytes_deleted": result["bytes_deleted"],
+    }
+
+
+def vacuum(
+    lake: Lake,
+    check: ConsolidationCheck,
+    *,
+    today: dt.date,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Delete landing files of partitions before `today - retention_days` that bronze holds.
+
+    Returns retention_days, today, cutoff (the first ingest_date kept), dry_run, candidates
+    (how many files are past retention), deleted (their paths), kept ({file, reason}:
+    candidates not proven), ignored ({file, reason}: parquet files off the landing layout,
+    never deleted), rows_deleted, bytes_deleted and manifest (its path; None on a dry run
+    or when nothing is deleted). A dry run reports exactly what a real run would do.
+    """
+    if isinstance(retention_days, bool) or not isinstance(retention_days, int):
+        raise ValueError(f"retention_days must be an integer, got {retention_days!r}")
+    if retention_days < 1:
+        # Today's partition is still being written to; a day is the least retention.
+        raise ValueError(f"retention_days must be at least 1, got {retention_days}")
+    now = now or dt.datetime.now(dt.UTC)
+    cutoff = today - dt.timedelta(days=retention_days)
+    files, ignored = _landing_files(lake)
+    candidates = [file for file in files if file.ingest_date < cutoff]
+    proven, kept = _prove(lake, check, candidates)
+    result: dict[str, Any] = {
+        "retention_days": retention_days,
+        "today": today.isoformat(),
+        "cutoff": cutoff.isoformat(),
+        "dry_run": dry_run,
+        "candidates": len(candidates),
+        "deleted": [lake.display(file.path) for file, _ in proven],
+        "kept": kept,
+        "ignored": ignored,
+        "rows_deleted": sum(proof.rows for _, proof in proven),
+        "bytes_deleted": sum(file.size for file, _ in proven),
+        "manifest": None,
+    }
+    if dry_run or not proven:
+        return result
+    # The record first: a crash while deleting still leaves what was meant to go.
+    manifest = _write_manifest(lake, _manifest(lake, check, result, proven, now), now)
+    result["manifest"] = lake.display(manifest)
+    paths = [file.path for file, _ in proven]
+    if lake.is_local:
+        _delete_local(paths)
+    else:
+        _delete_s3(paths)
+    log.info(
+        "vacuum deleted landing files",
+        extra={"files": len(proven), "rows": result["rows_deleted"], "kept": len(kept)},
+    )
+    return result
