@@ -24,10 +24,11 @@ SAMPLE_FROM := 2022-01-03
 TEST_ENV := LAKE_ROOT=./data/test/lake WAREHOUSE_PATH=./data/test/warehouse.duckdb \
 	WATERMARK_DSN=sqlite:///./data/test/watermarks.sqlite
 
-.PHONY: help install run test lint pytest dbt-test docs bench clean
+.PHONY: help install run package test lint pytest dbt-test docs bench clean
 
 help:
-	@echo "make run    land the sample market, dbt build, train, predict (DuckDB, local lake)"
+	@echo "make run    condvest daily: land the sample, dbt build, train, predict (DuckDB, local lake)"
+	@echo "make package  build/lambda.zip and build/ml-source.tar.gz for the AWS stack"
 	@echo "make test   ruff, sqlfluff, pytest and dbt build on a test lake"
 	@echo "make docs   generate and serve the dbt docs site"
 	@echo "make bench  ingestion benchmark (see bench/README.md)"
@@ -46,14 +47,15 @@ $(SAGEMAKER_STAMP): $(STAMP)
 
 install: $(STAMP)
 
+# The daily state machine's steps, run locally (orchestration/statemachine/daily.asl.json):
+# land the sample market, dbt build, train (first run or training weekday), predict, vacuum.
 run: $(STAMP)
-	$(BIN)/condvest ingest --source sample --from $(SAMPLE_FROM)
-	$(BIN)/dbt build
-	$(BIN)/condvest train
-	$(BIN)/condvest predict
-	# the predictions mart picks up the batch just written
-	$(BIN)/dbt build --select stg_ml__predictions+
+	$(BIN)/condvest daily --source sample
 	@echo "warehouse: $(WAREHOUSE_PATH)  lake: $(LAKE_ROOT)"
+
+# Lambda zip and the SageMaker jobs' source, for the CloudFormation stack (orchestration/).
+package: $(STAMP)
+	$(BIN)/python -m orchestration.package --out build
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,18 @@ from ingestion.symbols import InvalidSymbolError
 from ml.features import AthenaFeatureStore, DuckDBFeatureStore, FeatureStore
 from ml.local import predict_from_store, train_from_store
 from ml.registry import ModelNotFoundError
+from orchestration.asl import DefinitionError
+from orchestration.daily import (
+    DailyResult,
+    LocalSteps,
+    new_execution_name,
+    run_daily,
+    warehouse_path,
+)
+from orchestration.plan import PlanError
+from orchestration.report import format_report, warehouse_counts
+from orchestration.summary import SUCCEEDED
+from orchestration.vacuum import consolidation_check, vacuum
 
 
 def _emit(payload: dict[str, Any]) -> None:
@@ -202,3 +215,103 @@ def predict(target: str, day: dt.datetime | None, model_version: str | None) -> 
     except (ValueError, ModelNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     _emit(result)
+
+
+@main.command()
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (NY).")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First date to run.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last date to run.")
+@click.option("--source", type=click.Choice(SOURCES), help="Default: $MARKET_SOURCE or sample.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs' JSON, not the report.")
+def daily(
+    day: dt.datetime | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    source: str | None,
+    as_json: bool,
+) -> None:
+    """Run the daily state machine's steps locally, in its order, on the dev target.
+
+    One run per date: --date, or every session --from .. --to (a catch-up, stopping at the
+    first failed day), or today in America/New_York (capped at the sample's last session).
+    """
+    if day and (start or end):
+        raise click.UsageError("give either --date or --from/--to, not both")
+    if bool(start) != bool(end):
+        raise click.UsageError("--from and --to go together")
+    env = dict(os.environ)
+    results = []
+    with runtime(source=source) as rt:
+        if start and end:
+            dates: list[dt.date | None] = list(
+                rt.calendar.sessions_between(start.date(), end.date())
+            )
+            if not dates:
+                raise click.UsageError(f"no session between {start.date()} and {end.date()}")
+        else:
+            dates = [day.date() if day else None]
+        for requested in dates:
+            steps = LocalSteps(
+                rt, new_execution_name(utcnow()), env, warehouse_path=warehouse_path(env)
+            )
+            try:
+                result = run_daily(steps, requested)
+            except (DefinitionError, PlanError) as exc:
+                raise click.ClickException(str(exc)) from None
+            finally:
+                shutil.rmtree(steps.scratch, ignore_errors=True)
+            results.append(result)
+            if result.status != SUCCEEDED:
+                break
+    last = results[-1]
+    report = {
+        "status": last.status,
+        "states": last.states,
+        "summary": last.summary,
+        "error": last.error,
+        "document": last.document,
+    }
+    if Path(warehouse_path(env)).exists():
+        report["warehouse"] = warehouse_counts(
+            warehouse_path(env), (last.summary or {}).get("date")
+        )
+    if as_json:
+        _emit(
+            {
+                "runs": [_run_json(result) for result in results],
+                "warehouse": report.get("warehouse"),
+            }
+        )
+    else:
+        click.echo(format_report(report))
+    if last.status != SUCCEEDED:
+        raise SystemExit(1)
+
+
+def _run_json(result: DailyResult) -> dict[str, Any]:
+    return {
+        "status": result.status,
+        "states": result.states,
+        "error": result.error,
+        "summary": result.summary,
+    }
+
+
+@main.command("vacuum")
+@click.option("--retention-days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--dry-run", is_flag=True, help="Report what would be deleted; delete nothing.")
+@TARGET
+def vacuum_command(retention_days: int, dry_run: bool, target: str) -> None:
+    """Delete Bronze OHLCV landing files older than the retention whose every row is proven
+    in bronze.ohlcv_daily (or quarantined in bronze.ohlcv_rejected); writes a manifest."""
+    settings = Settings.from_env()
+    _emit(
+        vacuum(
+            Lake.open(settings.lake_root),
+            consolidation_check(target),
+            today=utcnow().date(),
+            retention_days=retention_days,
+            dry_run=dry_run,
+            now=utcnow(),
+        )
+    )

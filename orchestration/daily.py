@@ -1,0 +1,241 @@
+"""`condvest daily`: the state machine's states, run locally in the same order.
+
+The runner walks `orchestration/statemachine/daily.asl.json` itself: a Task state runs the
+local step of the same name (a method of `LocalSteps`), a Choice state is evaluated on the
+run's document as Step Functions would, a Catch routes a failure to NotifyFailure. A state
+without a local step is an error before anything runs, so the ASL and this list cannot
+drift. What differs from AWS is only where each step runs: the dev target (DuckDB and the
+local lake) instead of Lambda, ECS, Athena and SageMaker. Retries are AWS's business
+(throttling and transient service errors); locally a failure is reported at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingestion.events import parse_meta_event, parse_ohlcv_event
+from ingestion.fetch import fetch_ohlcv, fetch_tickers
+from ingestion.runs import utcnow
+from ingestion.runtime import Runtime
+from ml.features import DuckDBFeatureStore
+from ml.local import predict_from_store, train_to_dir
+from ml.registry import publish
+from orchestration import asl
+from orchestration.dbt import dbt_build
+from orchestration.notify import NotifySettings, notify
+from orchestration.plan import parse_run_date, plan_settings, resolve_run
+from orchestration.summary import FAILED, SUCCEEDED, build_summary, record_run
+from orchestration.vacuum import consolidation_check, vacuum
+
+log = logging.getLogger(__name__)
+
+PREDICTIONS_MART = "stg_ml__predictions+"
+DEFAULT_RETENTION_DAYS = 30
+
+
+@dataclass
+class DailyResult:
+    status: str
+    states: list[str]
+    document: dict[str, Any]
+    summary: dict[str, Any] | None = None
+    error: dict[str, str] | None = None
+
+
+@dataclass
+class LocalSteps:
+    """One method per Task state of the ASL, each taking and returning plain JSON."""
+
+    rt: Runtime
+    execution: str
+    env: Mapping[str, str]
+    now: Callable[[], dt.datetime] = utcnow
+    warehouse_path: str = "./data/warehouse.duckdb"
+    scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="condvest-")))
+
+    def ResolveRunDate(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        settings = plan_settings(self.env)
+        plan = resolve_run(
+            parse_run_date((document.get("input") or {}).get("date")),
+            calendar=self.rt.calendar,
+            lake=self.rt.lake,
+            now=self.now(),
+            execution=self.execution,
+            train_weekday=settings["train_weekday"],
+            history_start=settings["history_start"] or self.rt.source.first_session,
+            last_available=self.rt.source.last_session,
+            gold_schema=settings["gold_schema"],
+        )
+        return plan.as_dict()
+
+    def FetchMetadata(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        day = parse_meta_event({"date": document["run"]["date"]}, self.rt.default_date())
+        return fetch_tickers(self.rt.source, self.rt.lake, self.rt.store, day)
+
+    def FetchOhlcv(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        run = document["run"]
+        request = parse_ohlcv_event(
+            {"from": run["history_start"], "to": run["date"]}, self.rt.default_date()
+        )
+        return fetch_ohlcv(self.rt.source, self.rt.lake, self.rt.store, self.rt.calendar, request)
+
+    def DbtBuild(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return dbt_build()
+
+    def ExportFeatures(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        # In AWS an Athena UNLOAD hands the features to the SageMaker jobs; here Train and
+        # Predict read gold.ml_features from the DuckDB file directly.
+        return {"skipped": "dev target: Train and Predict read gold.ml_features from DuckDB"}
+
+    def Train(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        version = document["run"]["model_version"]
+        model_dir = self.scratch / "model"
+        shutil.rmtree(model_dir, ignore_errors=True)
+        result = train_to_dir(
+            self._features(), {"model": "best", "version": version}, self.now(), model_dir
+        )
+        return {"version": version, "model_dir": str(model_dir), "metrics": result["metrics"]}
+
+    def PublishModel(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        train = document["steps"]["Train"]
+        path = publish(self.rt.lake, train["version"], train["model_dir"])
+        return {"version": train["version"], "published": path}
+
+    def Predict(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        run = document["run"]
+        return predict_from_store(
+            self._features(),
+            self.rt.lake,
+            now=self.now(),
+            date=dt.date.fromisoformat(run["date"]),
+            version=run["model_version"],
+        )
+
+    def DbtBuildPredictions(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return dbt_build(["--select", PREDICTIONS_MART])
+
+    def Vacuum(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return vacuum(
+            self.rt.lake,
+            consolidation_check("dev"),
+            today=dt.date.fromisoformat(document["run"]["date"]),
+            retention_days=int(self.env.get("VACUUM_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
+            now=self.now(),
+        )
+
+    def NotifySuccess(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self._notify(SUCCEEDED, document)
+
+    def NotifyFailure(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self._notify(FAILED, document)
+
+    def _notify(self, status: str, document: dict[str, Any]) -> dict[str, Any]:
+        summary = build_summary(
+            status,
+            document,
+            lake=self.rt.lake,
+            execution=self.execution,
+            step_order=asl.happy_path_tasks(),
+        )
+        # Recorded first: an undeliverable notification must not lose the result.
+        run_id = record_run(self.rt.store, summary, self.rt.source.name)
+        delivery = notify(summary, NotifySettings.from_env(self.env), now=self.now)
+        return {**delivery, "recorded_run_id": run_id, "summary": summary}
+
+    def _features(self) -> DuckDBFeatureStore:
+        return DuckDBFeatureStore(self.warehouse_path)
+
+
+def step_names() -> list[str]:
+    """The local steps: exactly the ASL's Task states (checked, not assumed)."""
+    tasks = asl.task_states()
+    missing = [name for name in tasks if not callable(getattr(LocalSteps, name, None))]
+    if missing:
+        raise asl.DefinitionError(f"no local step for ASL state(s): {', '.join(missing)}")
+    return tasks
+
+
+def _place(document: dict[str, Any], name: str, result: dict[str, Any]) -> dict[str, Any]:
+    """Put a step's result where the ASL's ResultSelector/ResultPath put it: a Lambda's
+    payload under `result`, a service's selected fields as they are."""
+    state = asl.states()[name]
+    selector = state.get("ResultSelector", {})
+    if "run.$" in selector:  # ResolveRunDate: the plan becomes the whole document
+        return {"run": result, "steps": {}}
+    value = {"result": result} if "result.$" in selector else result
+    path = state["ResultPath"]
+    if path == "$.notify":
+        return {**document, "notify": value}
+    if not path.startswith("$.steps."):
+        raise asl.DefinitionError(f"state {name}: ResultPath {path} is not placed locally")
+    document.setdefault("steps", {})[path.removeprefix("$.steps.")] = value
+    return document
+
+
+def run_daily(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
+    """Walk the state machine from StartAt to a Succeed or Fail state."""
+    step_names()
+    states = asl.states()
+    document: dict[str, Any] = {"input": {"date": requested.isoformat()} if requested else {}}
+    visited: list[str] = []
+    name = asl.definition()["StartAt"]
+    while True:
+        state = states[name]
+        visited.append(name)
+        kind = state["Type"]
+        if kind == "Task":
+            log.info("daily step", extra={"step": name, "execution": steps.execution})
+            try:
+                result = getattr(steps, name)(document)
+            except Exception as exc:
+                target = asl.catch_target(state)
+                if target is None:
+                    raise
+                log.exception("daily step failed", extra={"step": name})
+                error = {"Error": type(exc).__name__, "Cause": str(exc), "State": name}
+                if name == asl.FAILURE_STATE:
+                    document["notify_error"] = error
+                else:
+                    document["error"] = error
+                name = target
+                continue
+            document = _place(document, name, result)
+            name = state["Next"]
+        elif kind == "Choice":
+            name = asl.choose(state, document)
+        elif kind == "Pass":
+            document = asl.pass_result(state, document)
+            name = state["Next"]
+        elif kind == "Succeed":
+            return DailyResult(SUCCEEDED, visited, document, _summary(document))
+        elif kind == "Fail":
+            return DailyResult(
+                FAILED,
+                visited,
+                document,
+                _summary(document),
+                {"Error": state["Error"], "Cause": state["Cause"]},
+            )
+        else:
+            raise asl.DefinitionError(f"state {name}: type {kind} is not run locally")
+
+
+def _summary(document: Mapping[str, Any]) -> dict[str, Any] | None:
+    return ((document.get("notify") or {}).get("result") or {}).get("summary")
+
+
+def new_execution_name(now: dt.datetime) -> str:
+    """Like a Step Functions execution name: unique, sortable by start time."""
+    return f"local-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def warehouse_path(env: Mapping[str, str]) -> str:
+    return env.get("WAREHOUSE_PATH", "./data/warehouse.duckdb")

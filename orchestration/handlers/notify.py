@@ -1,0 +1,40 @@
+"""Lambda Notify: record the daily run, publish its summary to SNS, POST it downstream.
+
+Event (the state machine passes it): {"status": "SUCCEEDED" | "FAILED", "execution": <the
+execution's ARN>, "document": <the run's document: run, steps, and error after a failure>}.
+Environment: LAKE_ROOT and the watermark store (RDS_SECRET_ARN) for the record, and the
+notification settings of orchestration.notify (SNS_TOPIC_ARN, NOTIFY_*).
+Returns the delivery result; `delivered` false makes the execution fail visibly after the
+run has been recorded and announced on SNS.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from ingestion.runtime import runtime
+from orchestration import asl
+from orchestration.notify import NotifySettings, notify
+from orchestration.summary import FAILED, SUCCEEDED, build_summary, record_run
+
+logging.getLogger().setLevel(logging.INFO)
+
+
+def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
+    event = event or {}
+    status = event.get("status")
+    if status not in (SUCCEEDED, FAILED):
+        raise ValueError(f"'status' must be {SUCCEEDED} or {FAILED}, got {status!r}")
+    with runtime() as rt:
+        summary = build_summary(
+            status,
+            event.get("document") or {},
+            lake=rt.lake,
+            execution=str(event.get("execution") or ""),
+            step_order=asl.happy_path_tasks(),
+        )
+        run_id = record_run(rt.store, summary, rt.settings.market_source)
+    delivery = notify(summary, NotifySettings.from_env(os.environ))
+    return {**delivery, "recorded_run_id": run_id}

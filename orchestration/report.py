@@ -1,0 +1,94 @@
+"""The end-of-run report of `condvest daily` on the dev target: what the day produced.
+
+Rows per layer and the patterns found come from the DuckDB warehouse (read-only, after
+the run has released it); the rest from the run's summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+
+LAYERS = ("staging", "bronze", "silver", "gold")
+DOCS_HINT = "make docs (dbt docs generate + serve on http://localhost:8080)"
+
+
+def warehouse_counts(warehouse_path: str, run_date: str | None) -> dict[str, Any]:
+    """Rows of every table and view per layer, and the candlestick signals found."""
+    with duckdb.connect(warehouse_path, read_only=True) as conn:
+        relations = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ? order by table_schema, table_name",
+            [list(LAYERS)],
+        ).fetchall()
+        layers: dict[str, dict[str, int]] = {layer: {} for layer in LAYERS}
+        for schema, name in relations:
+            # Names come from the catalog; quoting keeps odd ones safe.
+            count = conn.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+            layers[schema][name] = int(count[0]) if count else 0
+        patterns: dict[str, Any] = {}
+        if "candlestick_events" in layers["silver"]:
+            top = conn.execute(
+                "select pattern, count(*) as signals from silver.candlestick_events "
+                "group by pattern order by signals desc, pattern limit 5"
+            ).fetchall()
+            on_date = conn.execute(
+                "select count(*) from silver.candlestick_events where date = ?", [run_date]
+            ).fetchone()
+            patterns = {
+                "signals_total": layers["silver"]["candlestick_events"],
+                "signals_on_run_date": int(on_date[0]) if on_date else 0,
+                "most_frequent": [{"pattern": p, "signals": int(n)} for p, n in top],
+            }
+    return {"rows_per_layer": layers, "patterns": patterns}
+
+
+def format_report(result: Mapping[str, Any]) -> str:
+    """A few lines a person reads after `make run`."""
+    summary = result.get("summary") or {}
+    lines = [
+        f"condvest daily {summary.get('date')}: {result['status']} "
+        f"(execution {summary.get('execution')})",
+        "  states: " + " -> ".join(result["states"]),
+    ]
+    ohlcv = summary.get("ohlcv") or {}
+    lines.append(
+        f"  landed: {ohlcv.get('rows_landed', 0)} bars over {ohlcv.get('sessions_landed', 0)} "
+        f"session(s), {summary.get('tickers_landed', 0)} tickers; watermark "
+        f"{ohlcv.get('watermark')}"
+    )
+    warehouse = result.get("warehouse") or {}
+    for layer, tables in (warehouse.get("rows_per_layer") or {}).items():
+        listed = ", ".join(f"{name} {rows:,}" for name, rows in tables.items())
+        lines.append(f"  {layer}: {listed or '(none)'}")
+    patterns = warehouse.get("patterns") or {}
+    if patterns:
+        frequent = ", ".join(f"{p['pattern']} {p['signals']:,}" for p in patterns["most_frequent"])
+        lines.append(
+            f"  patterns: {patterns['signals_total']:,} signals, "
+            f"{patterns['signals_on_run_date']:,} on the run date; most frequent: {frequent}"
+        )
+    model = summary.get("model") or {}
+    metrics = (model.get("metrics") or {}).get("validation") or {}
+    lines.append(
+        f"  model: {model.get('version')} ({'trained today' if model.get('trained') else 'reused'})"
+        + (
+            f", validation AUC {metrics.get('auc')}, accuracy {metrics.get('accuracy')}, "
+            f"precision@k {metrics.get('precision_at_k')}"
+            if metrics
+            else ""
+        )
+    )
+    top = summary.get("top_predictions") or []
+    if top:
+        lines.append(
+            "  top predictions: "
+            + ", ".join(f"{row['symbol']} {row['probability_up']:.3f}" for row in top)
+        )
+    if result.get("error"):
+        error = (result.get("document") or {}).get("error") or result["error"]
+        lines.append(f"  error: {error}")
+    lines.append(f"  docs: {DOCS_HINT}")
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""What a daily run reports and records: one summary, built from the run's document.
+
+The document is the state machine's (and `condvest daily`'s) state: `run` (the plan),
+`steps` (each step's result under its state name) and, after a failure, `error` (the
+Catch's `{"Error", "Cause"}`). The same summary is recorded in the watermark store's run
+audit (dataset `daily`), published to SNS and POSTed to the downstream API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from ingestion.lake import Lake
+from ingestion.watermarks import WatermarkStore
+from ml.layout import PREDICTIONS_PREFIX
+from ml.registry import METRICS_FILE, MODELS_PREFIX
+
+DAILY = "daily"
+TOP_PREDICTIONS = 5
+SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
+
+
+def _result(steps: Mapping[str, Any], name: str) -> dict[str, Any]:
+    step = steps.get(name) or {}
+    result = step.get("result", step)
+    return result if isinstance(result, dict) else {}
+
+
+def top_predictions(
+    lake: Lake, version: str | None, day: str | None, n: int = TOP_PREDICTIONS
+) -> list[dict[str, Any]]:
+    """The day's best-ranked symbols from the latest prediction batch of (version, day)."""
+    if not version or not day:
+        return []
+    files = lake.list_files(f"{PREDICTIONS_PREFIX}/model_version={version}/date={day}")
+    if not files:
+        return []
+    # Batch ids sort by time: the last file is the batch the mart shows.
+    table = pq.read_table(
+        files[-1], filesystem=lake.fs, columns=["symbol", "probability_up", "rank_in_day"]
+    )
+    rows = sorted(table.to_pylist(), key=lambda row: row["rank_in_day"])[:n]
+    return [
+        {
+            "symbol": row["symbol"],
+            "probability_up": round(float(row["probability_up"]), 4),
+            "rank_in_day": int(row["rank_in_day"]),
+        }
+        for row in rows
+    ]
+
+
+def model_metrics(lake: Lake, version: str | None) -> dict[str, Any] | None:
+    """The chosen model's validation metrics from the registry, if the version exists."""
+    if not version:
+        return None
+    path = lake.path(MODELS_PREFIX, version, METRICS_FILE)
+    try:
+        with lake.fs.open_input_stream(path) as stream:
+            metrics = json.loads(stream.read())
+    except (FileNotFoundError, OSError):
+        return None
+    return {"model_type": metrics.get("model_type"), "validation": metrics.get("chosen")}
+
+
+def last_completed_step(steps: Mapping[str, Any], order: list[str]) -> str | None:
+    done = [name for name in order if name in steps]
+    return done[-1] if done else None
+
+
+def build_summary(
+    status: str,
+    document: Mapping[str, Any],
+    *,
+    lake: Lake,
+    execution: str,
+    step_order: list[str],
+) -> dict[str, Any]:
+    run = document.get("run") or {}
+    steps = document.get("steps") or {}
+    ohlcv = _result(steps, "FetchOhlcv")
+    tickers = _result(steps, "FetchMetadata")
+    version = run.get("model_version")
+    summary: dict[str, Any] = {
+        "status": status,
+        "execution": execution,
+        "date": run.get("date") or (document.get("input") or {}).get("date"),
+        "is_session": run.get("is_session"),
+        "ohlcv": {
+            "status": ohlcv.get("status"),
+            "sessions_landed": ohlcv.get("sessions_landed", 0),
+            "rows_landed": ohlcv.get("rows_landed", 0),
+            "invalid_rows": ohlcv.get("invalid_rows", 0),
+            "watermark": ohlcv.get("watermark"),
+        },
+        "tickers_landed": tickers.get("rows_landed", 0),
+        "build": _result(steps, "DbtBuild") or None,
+        "model": {
+            "version": version,
+            "trained": bool(run.get("train")) and "PublishModel" in steps,
+            "metrics": model_metrics(lake, version),
+        },
+        "top_predictions": top_predictions(lake, version, run.get("date"))
+        if "Predict" in steps
+        else [],
+        "vacuum": _vacuum_brief(_result(steps, "Vacuum")),
+        "last_completed_step": last_completed_step(steps, step_order),
+        "error": document.get("error"),
+    }
+    return summary
+
+
+def _vacuum_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:
+    if not result:
+        return None
+    return {
+        "deleted": len(result.get("deleted", [])),
+        "kept": len(result.get("kept", [])),
+        "manifest": result.get("manifest"),
+    }
+
+
+def record_run(store: WatermarkStore, summary: Mapping[str, Any], source: str) -> str:
+    """The run's outcome in the audit table (dataset `daily`), before anyone is notified, so
+    a notification that cannot be delivered never loses the result."""
+    day = dt.date.fromisoformat(summary["date"]) if summary.get("date") else None
+    record = store.start_run(DAILY, source, day, day)
+    ohlcv = summary.get("ohlcv") or {}
+    store.finish_run(
+        record,
+        summary["status"].lower(),
+        int(ohlcv.get("sessions_landed") or 0),
+        int(ohlcv.get("rows_landed") or 0),
+        0,
+        dict(summary),
+    )
+    return record.run_id
