@@ -14,7 +14,10 @@ import logging
 import os
 from typing import Any
 
-from ingestion.runtime import runtime
+from ingestion.config import Settings
+from ingestion.credentials import watermark_dsn
+from ingestion.lake import Lake
+from ingestion.watermarks import WatermarkStore
 from orchestration import asl
 from orchestration.notify import NotifySettings, notify
 from orchestration.summary import FAILED, SUCCEEDED, build_summary, record_run
@@ -27,14 +30,19 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     status = event.get("status")
     if status not in (SUCCEEDED, FAILED):
         raise ValueError(f"'status' must be {SUCCEEDED} or {FAILED}, got {status!r}")
-    with runtime() as rt:
-        summary = build_summary(
-            status,
-            event.get("document") or {},
-            lake=rt.lake,
-            execution=str(event.get("execution") or ""),
-            step_order=asl.happy_path_tasks(),
-        )
-        run_id = record_run(rt.store, summary, rt.settings.market_source)
+    settings = Settings.from_env()
+    summary = build_summary(
+        status,
+        event.get("document") or {},
+        lake=Lake.open(settings.lake_root),
+        execution=str(event.get("execution") or ""),
+        step_order=asl.happy_path_tasks(),
+    )
+    # The watermark database only: the market source (and its API key) is not needed here.
+    store = WatermarkStore.connect(watermark_dsn(settings.watermark_dsn, settings.rds_secret_arn))
+    try:
+        run_id = record_run(store, summary, settings.market_source)
+    finally:
+        store.close()
     delivery = notify(summary, NotifySettings.from_env(os.environ))
     return {**delivery, "recorded_run_id": run_id}

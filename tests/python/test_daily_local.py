@@ -170,8 +170,12 @@ def daily_env(root: Path) -> dict[str, str]:
 
 
 def run_daily(root: Path, *args: str) -> dict[str, Any]:
+    return condvest(root, "daily", "--json", *(args or ("--date", RUN_DATE)))
+
+
+def condvest(root: Path, *args: str) -> dict[str, Any]:
     result = subprocess.run(
-        [CONDVEST, "daily", "--json", "--date", RUN_DATE, *args],
+        [CONDVEST, *args],
         env=daily_env(root),
         capture_output=True,
         text=True,
@@ -290,3 +294,25 @@ def test_a_run_killed_during_dbt_build_ends_like_an_uninterrupted_one(first_run,
     (run,) = run_daily(root)["runs"]
     assert run["status"] == "SUCCEEDED"
     assert tables(root / "warehouse.duckdb") == tables(first_root / "warehouse.duckdb")
+
+
+@pytest.mark.slow
+def test_a_catch_up_runs_every_session_of_the_range_in_order(first_run, tmp_path):
+    first_root, _ = first_run
+    root = tmp_path / "catch-up"
+    shutil.copytree(first_root, root)
+    runs = run_daily(root, "--from", "2025-12-29", "--to", "2025-12-30")["runs"]
+    assert [run["summary"]["date"] for run in runs] == ["2025-12-29", "2025-12-30"]
+    assert [run["status"] for run in runs] == ["SUCCEEDED", "SUCCEEDED"]
+
+
+@pytest.mark.slow
+def test_vacuum_from_the_command_line_reports_what_it_would_delete(first_run, tmp_path):
+    first_root, _ = first_run
+    root = tmp_path / "vacuum"
+    shutil.copytree(first_root, root)
+    before = lake_files(root)
+    report = condvest(root, "vacuum", "--retention-days", "1", "--dry-run")
+    assert report["dry_run"] is True and report["retention_days"] == 1
+    assert report["deleted"] == [] and report["manifest"] is None
+    assert lake_files(root) == before
