@@ -74,12 +74,12 @@ class Lake:
         temp = f"{path}.{uuid.uuid4().hex}.tmp"
         try:
             pq.write_table(table, temp, filesystem=self.fs, compression="zstd")
-            _fsync(temp)
+            fsync(temp)
             self.fs.move(temp, path)
         finally:
             if os.path.exists(temp):
                 os.remove(temp)
-        _fsync(parent)
+        fsync(parent)
 
     def list_files(self, prefix: str, suffix: str = ".parquet") -> list[str]:
         selector = pafs.FileSelector(self.path(prefix), recursive=True, allow_not_found=True)
@@ -91,7 +91,7 @@ class Lake:
         )
 
 
-def _fsync(path: str) -> None:
+def fsync(path: str) -> None:
     # Durability before the watermark moves: the rename (or the file) must survive a crash.
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from ingestion.lake import DATASETS, Lake
+from ingestion.lake import DATASETS, Lake, fsync
 
 log = logging.getLogger(__name__)
 
@@ -487,16 +487,8 @@ def _write_manifest(lake: Lake, manifest: dict[str, Any], now: dt.datetime) -> s
     finally:
         if os.path.exists(temp):
             os.remove(temp)
-    _fsync_dir(parent)
+    fsync(parent)
     return path
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _delete_local(paths: Sequence[str]) -> None:
