@@ -99,7 +99,7 @@ def build_summary(
             "watermark": ohlcv.get("watermark"),
         },
         "tickers_landed": tickers.get("rows_landed", 0),
-        "build": _result(steps, "DbtBuild") or None,
+        "build": _build_brief(_result(steps, "DbtBuild")),
         "model": {
             "version": version,
             "trained": bool(run.get("train")) and "PublishModel" in steps,
@@ -113,6 +113,17 @@ def build_summary(
         "error": document.get("error"),
     }
     return summary
+
+
+def _build_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:
+    """dbt's outcome: counts by status locally; in AWS the ECS task and dbt's exit code
+    (the container's full description stays in the execution history)."""
+    if not result:
+        return None
+    brief = {key: value for key, value in result.items() if key != "container"}
+    if "container" in result:
+        brief["exit_code"] = (result["container"] or {}).get("ExitCode")
+    return brief
 
 
 def _vacuum_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:

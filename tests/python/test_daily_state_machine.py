@@ -280,6 +280,8 @@ def test_happy_path_on_the_training_weekday_visits_every_state_in_order(deployme
     (alert,) = deployment.alerts()
     assert alert["status"] == "SUCCEEDED" and alert["date"] == FRIDAY
     assert alert["ohlcv"]["rows_landed"] == 9494
+    assert alert["build"]["exit_code"] == 0
+    assert alert["build"]["task_arn"].startswith("arn:aws:ecs:")
     assert alert["model"]["version"] == version and alert["model"]["trained"]
 
 
