@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import resource
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import talib
 
-from bench.dbt_runs import Dbt, market
+from bench.dbt_runs import Dbt, market, save_result
 from tests.python.talib_ties import PRICES, is_tie
 
 PATTERNS = talib.get_function_groups()["Pattern Recognition"]
@@ -172,9 +171,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     result = run(args.symbols, args.sessions, args.out)
-    text = json.dumps(result, indent=2, default=str)
-    print(text)
-    (args.out / f"candles_{args.symbols}x{args.sessions}.json").write_text(text + "\n")
+    save_result(result, args.out / f"candles_{args.symbols}x{args.sessions}.json")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,11 @@ Targets (issue 3): full build < 120 s, incremental < 20 s, peak memory < 8 GiB.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import duckdb
 
-from bench.dbt_runs import ORACLE, Dbt, market
+from bench.dbt_runs import ORACLE, Dbt, market, save_result
 
 SELECTION = ["--select", "staging", "bronze", "silver", "trading_calendar", "--exclude", ORACLE]
 
@@ -58,9 +57,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     result = run(args.symbols, args.sessions, args.out)
-    text = json.dumps(result, indent=2)
-    print(text)
-    (args.out / f"dbt_{args.symbols}x{args.sessions}.json").write_text(text + "\n")
+    save_result(result, args.out / f"dbt_{args.symbols}x{args.sessions}.json")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import resource
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from bench.dbt_runs import ORACLE, Dbt, market
+from bench.dbt_runs import ORACLE, Dbt, market, save_result
 from ingestion.lake import Lake
 from ml.features import DuckDBFeatureStore
 from ml.local import predict_from_store, train_from_store
@@ -85,9 +84,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     result = run(args.symbols, args.years, args.out)
-    text = json.dumps(result, indent=2, default=str)
-    print(text)
-    (args.out / f"ml_{args.symbols}x{args.years}y.json").write_text(text + "\n")
+    save_result(result, args.out / f"ml_{args.symbols}x{args.years}y.json")
 
 
 if __name__ == "__main__":

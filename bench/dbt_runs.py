@@ -1,5 +1,6 @@
 """What the dbt benchmarks share: the generated market with its last session held back,
-and dbt runs timed as separate processes (wall time including dbt start-up, peak RSS)."""
+dbt runs timed as separate processes (wall time including dbt start-up, peak RSS), and
+how a result is reported."""
 
 from __future__ import annotations
 
@@ -115,3 +116,10 @@ class Dbt:
                 if node["unique_id"].startswith("model.")
             },
         }
+
+
+def save_result(result: dict[str, object], path: Path) -> None:
+    """Print the result as JSON and keep it at `path` (under the run's --out)."""
+    text = json.dumps(result, indent=2, default=str)
+    print(text)
+    path.write_text(text + "\n")
