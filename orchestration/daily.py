@@ -30,9 +30,8 @@ from ml.local import predict_from_store, train_to_dir
 from ml.registry import publish
 from orchestration import asl
 from orchestration.dbt import dbt_build
-from orchestration.notify import NotifySettings, notify
 from orchestration.plan import parse_run_date, plan_settings, resolve_run
-from orchestration.summary import FAILED, SUCCEEDED, build_summary, record_run
+from orchestration.summary import FAILED, SUCCEEDED, report_run
 from orchestration.vacuum import consolidation_check, vacuum
 
 log = logging.getLogger(__name__)
@@ -138,17 +137,16 @@ class LocalSteps:
         return self._notify(FAILED, document)
 
     def _notify(self, status: str, document: dict[str, Any]) -> dict[str, Any]:
-        summary = build_summary(
+        return report_run(
             status,
             document,
             lake=self.rt.lake,
+            store=self.rt.store,
+            source=self.rt.source.name,
             execution=self.execution,
-            step_order=asl.happy_path_tasks(),
+            env=self.env,
+            now=self.now,
         )
-        # Recorded first: an undeliverable notification must not lose the result.
-        run_id = record_run(self.rt.store, summary, self.rt.source.name)
-        delivery = notify(summary, NotifySettings.from_env(self.env), now=self.now)
-        return {**delivery, "recorded_run_id": run_id, "summary": summary}
 
     def _features(self) -> DuckDBFeatureStore:
         return DuckDBFeatureStore(self.warehouse_path)

@@ -3,25 +3,27 @@
 The document is the state machine's (and `condvest daily`'s) state: `run` (the plan),
 `steps` (each step's result under its state name) and, after a failure, `error` (the
 Catch's `{"Error", "Cause"}`). The same summary is recorded in the watermark store's run
-audit (dataset `daily`), published to SNS and POSTed to the downstream API.
+audit (dataset `daily`), published to SNS and POSTed to the downstream API: `report_run`
+does both, for the Notify Lambda and `condvest daily` alike.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pyarrow.parquet as pq
 
 from ingestion.lake import Lake
 from ingestion.watermarks import WatermarkStore
-from ml.layout import PREDICTIONS_PREFIX
+from ml.layout import PREDICTIONS_PREFIX, TOP_PREDICTIONS
 from ml.registry import METRICS_FILE, MODELS_PREFIX
+from orchestration import asl
+from orchestration.notify import NotifySettings, notify
 
 DAILY = "daily"
-TOP_PREDICTIONS = 5
 SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
 
 
@@ -79,7 +81,6 @@ def build_summary(
     *,
     lake: Lake,
     execution: str,
-    step_order: list[str],
 ) -> dict[str, Any]:
     run = document.get("run") or {}
     steps = document.get("steps") or {}
@@ -109,7 +110,7 @@ def build_summary(
         if "Predict" in steps
         else [],
         "vacuum": _vacuum_brief(_result(steps, "Vacuum")),
-        "last_completed_step": last_completed_step(steps, step_order),
+        "last_completed_step": last_completed_step(steps, asl.happy_path_tasks()),
         "error": document.get("error"),
     }
     return summary
@@ -151,3 +152,26 @@ def record_run(store: WatermarkStore, summary: Mapping[str, Any], source: str) -
         dict(summary),
     )
     return record.run_id
+
+
+def report_run(
+    status: str,
+    document: Mapping[str, Any],
+    *,
+    lake: Lake,
+    store: WatermarkStore,
+    source: str,
+    execution: str,
+    env: Mapping[str, str],
+    now: Callable[[], dt.datetime] | None = None,
+) -> dict[str, Any]:
+    """The Notify step: summarise the run, record it, then notify as `env` configures.
+
+    Recorded first, so a notification that cannot be delivered, or is misconfigured (the
+    settings are read after), never loses the result. Returns notify's delivery result
+    with the recorded run id and the summary.
+    """
+    summary = build_summary(status, document, lake=lake, execution=execution)
+    run_id = record_run(store, summary, source)
+    delivery = notify(summary, NotifySettings.from_env(env), now=now)
+    return {**delivery, "recorded_run_id": run_id, "summary": summary}

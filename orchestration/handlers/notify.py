@@ -18,9 +18,7 @@ from ingestion.config import Settings
 from ingestion.credentials import watermark_dsn
 from ingestion.lake import Lake
 from ingestion.watermarks import WatermarkStore
-from orchestration import asl
-from orchestration.notify import NotifySettings, notify
-from orchestration.summary import FAILED, SUCCEEDED, build_summary, record_run
+from orchestration.summary import FAILED, SUCCEEDED, report_run
 
 logging.getLogger().setLevel(logging.INFO)
 
@@ -31,18 +29,17 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     if status not in (SUCCEEDED, FAILED):
         raise ValueError(f"'status' must be {SUCCEEDED} or {FAILED}, got {status!r}")
     settings = Settings.from_env()
-    summary = build_summary(
-        status,
-        event.get("document") or {},
-        lake=Lake.open(settings.lake_root),
-        execution=str(event.get("execution") or ""),
-        step_order=asl.happy_path_tasks(),
-    )
     # The watermark database only: the market source (and its API key) is not needed here.
     store = WatermarkStore.connect(watermark_dsn(settings.watermark_dsn, settings.rds_secret_arn))
     try:
-        run_id = record_run(store, summary, settings.market_source)
+        return report_run(
+            status,
+            event.get("document") or {},
+            lake=Lake.open(settings.lake_root),
+            store=store,
+            source=settings.market_source,
+            execution=str(event.get("execution") or ""),
+            env=os.environ,
+        )
     finally:
         store.close()
-    delivery = notify(summary, NotifySettings.from_env(os.environ))
-    return {**delivery, "recorded_run_id": run_id}
