@@ -138,7 +138,7 @@ def resolve_run(
         and (train or not _predicted(lake, model_version, day))
     )
     digest = hashlib.sha256(execution.encode()).hexdigest()[:_SUFFIX_HASH_LENGTH]
-    features_uri, features_query = features_export(lake.uri, gold_schema, execution)
+    features_uri, features_query = _features_export(lake.uri, gold_schema, execution)
     return RunPlan(
         date=day,
         is_session=is_session,
@@ -158,13 +158,13 @@ def _predicted(lake: Lake, version: str, day: dt.date) -> bool:
     return bool(lake.list_files(prefix))
 
 
-def features_export(lake_root: str, gold_schema: str, execution: str) -> tuple[str, str]:
+def _features_export(lake_root: str, gold_schema: str, execution: str) -> tuple[str, str]:
     """The run's feature export location and its Athena UNLOAD (a fresh prefix per
-    execution: UNLOAD refuses a non-empty target)."""
+    execution: UNLOAD refuses a non-empty target). `execution` is already checked."""
     if not _IDENTIFIER.match(gold_schema):
         raise PlanError(f"invalid gold schema name {gold_schema!r}")
-    if not _EXECUTION.match(execution) or "'" in lake_root:
-        raise PlanError(f"cannot export features to {lake_root!r} for {execution!r}")
+    if "'" in lake_root:
+        raise PlanError(f"cannot export features to {lake_root!r}: it would end the SQL string")
     uri = f"{lake_root.rstrip('/')}/ml/features/run={execution}/"
     query = (
         f"UNLOAD (SELECT * FROM {gold_schema}.ml_features) TO '{uri}' "
