@@ -29,6 +29,9 @@ PREDICTIONS_SCHEMA = pa.schema(
     ]
 )
 
+# How many of a day's best-ranked symbols a prediction run and the daily summary report.
+TOP_PREDICTIONS = 5
+
 
 def new_batch_id(now: dt.datetime) -> str:
     """Sortable by time, unique across concurrent writers."""

@@ -27,10 +27,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ml.features import FeatureError, read_parquet_dir, validate_prediction_frame
-from ml.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA, new_batch_id
+from ml.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA, TOP_PREDICTIONS, new_batch_id
 from ml.registry import UTC, check_version, load_local
-
-TOP_N = 5
 
 
 class PredictionError(ValueError):
@@ -149,7 +147,7 @@ def rows_for_date(frame: pd.DataFrame, day: dt.date | None) -> pd.DataFrame:
 
 def summary(predictions: pd.DataFrame, files: list[str]) -> dict[str, Any]:
     """What a prediction run reports: how much was written where, and the day's top picks."""
-    top = predictions.nsmallest(TOP_N, "rank_in_day", keep="first")
+    top = predictions.nsmallest(TOP_PREDICTIONS, "rank_in_day", keep="first")
     return {
         "version": str(predictions["model_version"].iloc[0]),
         "date": pd.Timestamp(predictions["date"].max()).date().isoformat(),
