@@ -22,6 +22,7 @@ from moto import mock_aws
 from moto.ecs.models import Container
 
 from ingestion.polygon import PolygonHTTPError
+from ml.sagemaker_launcher import FEATURES_DIR, MODEL_DIR, PREDICTIONS_DIR
 from ml.train import METRIC_DEFINITIONS
 from orchestration import asl
 from orchestration.handlers import notify as notify_handler
@@ -261,8 +262,21 @@ def test_happy_path_on_the_training_weekday_visits_every_state_in_order(deployme
     predict = sagemaker.describe_processing_job(
         ProcessingJobName=processing[0]["ProcessingJobName"]
     )
-    arguments = predict["AppSpecification"]["ContainerArguments"]
-    assert arguments[arguments.index("--date") + 1] == FRIDAY
+    # The same paths ml.predict is given by the Python launcher (ml.sagemaker_launcher).
+    assert predict["AppSpecification"]["ContainerArguments"] == [
+        "--features-dir",
+        FEATURES_DIR,
+        "--model-dir",
+        MODEL_DIR,
+        "--output-dir",
+        PREDICTIONS_DIR,
+        "--date",
+        FRIDAY,
+    ]
+    local_paths = {i["InputName"]: i["S3Input"]["LocalPath"] for i in predict["ProcessingInputs"]}
+    assert (local_paths["features"], local_paths["model"]) == (FEATURES_DIR, MODEL_DIR)
+    (output,) = predict["ProcessingOutputConfig"]["Outputs"]
+    assert output["S3Output"]["LocalPath"] == PREDICTIONS_DIR
     model_input = next(i for i in predict["ProcessingInputs"] if i["InputName"] == "model")
     assert model_input["S3Input"]["S3Uri"] == f"s3://condvest-lake/lake/ml/models/{version}/"
 
