@@ -50,6 +50,25 @@
     color_{{ k }}
 {%- endmacro %}
 
+{#-
+    True unless the candles have the given colours, e.g. {2: 'white', 1: 'black'}: one
+    test of the `colours` bit set (bit k = candle k is white, see candle_frame), so a
+    pattern's colour sequence rejects most rows before any other condition is evaluated
+    (each further condition then runs only on the rows still in question). A candle
+    before the series start reads as black; the pattern's lookback rejects those rows.
+-#}
+{% macro cdl_colours_differ(colours) -%}
+    {%- set mask = namespace(bits=0, white=0) -%}
+    {%- for k, colour in colours.items() -%}
+        {%- if k > candle_block_depth() or colour not in ('white', 'black') -%}
+            {{ exceptions.raise_compiler_error('no colour bit for candle ' ~ k ~ ': ' ~ colour) }}
+        {%- endif -%}
+        {%- set mask.bits = mask.bits + 2 ** k -%}
+        {%- if colour == 'white' -%}{%- set mask.white = mask.white + 2 ** k -%}{%- endif -%}
+    {%- endfor -%}
+    ({{ bitwise_and('colours', mask.bits) }} != {{ mask.white }})
+{%- endmacro %}
+
 {#- The real body of candle `later` lies wholly above that of candle `earlier`. -#}
 {% macro cdl_body_gap_up(later, earlier) -%}
     ({{ cdl_bottom(later) }} > {{ cdl_top(earlier) }})

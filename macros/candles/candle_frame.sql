@@ -41,7 +41,8 @@
     - o<k>, h<k>, l<k>, c<k>, real_body_<k>, high_low_<k>, shadows_<k> for the candle k
       bars back (k = 0 .. history bars);
     - top_<k>, bottom_<k>, upper_shadow_<k>, lower_shadow_<k>, color_<k> (+1 white, -1
-      black) for k = 0 .. block depth;
+      black) for k = 0 .. block depth; colours, a bit set with bit k set when candle k is
+      white (cdl_colours_differ);
     - <range>_sum<period>_<k>: a setting's range summed over the `period` candles before
       candle k, and <setting>_<k>, the setting's average for candle k (cdl_avg).
 
@@ -85,8 +86,15 @@
             least(o{{ k }}, c{{ k }}) as bottom_{{ k }},
             h{{ k }} - greatest(o{{ k }}, c{{ k }}) as upper_shadow_{{ k }},
             least(o{{ k }}, c{{ k }}) - l{{ k }} as lower_shadow_{{ k }},
-            case when c{{ k }} >= o{{ k }} then 1 else -1 end as color_{{ k }}{{ ',' if not loop.last }}
+            {#- arithmetic, not CASE: a CASE per column costs several times more here #}
+            cast(c{{ k }} >= o{{ k }} as integer) * 2 - 1 as color_{{ k }},
             {%- endfor %}
+            (
+                {%- for k in range(candle_block_depth() + 1) %}
+                coalesce(cast(c{{ k }} >= o{{ k }} as integer), 0) * {{ 2 ** k }}
+                {{- ' +' if not loop.last }}
+                {%- endfor %}
+            ) as colours
         from (
             select
                 symbol,

@@ -89,6 +89,15 @@
 {%- endmacro %}
 
 
+{#-
+    The row is past the lookback: TA-Lib returns 0 before it. Written as a pattern's last
+    condition, so it is evaluated only on the rows that match the rest.
+-#}
+{% macro cdl_past_lookback(settings, offset) -%}
+    bar_number >= {{ cdl_lookback(settings, offset) }}
+{%- endmacro %}
+
+
 {#- The column holding a setting's average for candle `k` (see candle_frame). -#}
 {% macro cdl_avg(setting, k) -%}
     {{ candle_settings()[setting].column }}_{{ k }}

@@ -25,6 +25,7 @@ def _context() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules["context"] = module  # the macros look themselves up by this name
     spec.loader.exec_module(module)
+    module.adapter().use("duckdb")  # the rendered SQL runs on DuckDB
     return module
 
 

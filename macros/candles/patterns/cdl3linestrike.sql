@@ -4,7 +4,6 @@
     struck by a black candle, -100 for three blacks struck by a white one. -#}
 {% macro cdl3linestrike() -%}
     case
-        when bar_number < {{ cdl_lookback(['Near'], 3) }} then 0
         when {{ cdl_color(3) }} = {{ cdl_color(2) }}
             and {{ cdl_color(2) }} = {{ cdl_color(1) }}
             and {{ cdl_color(0) }} = -{{ cdl_color(1) }}
@@ -16,6 +15,7 @@
                 ({{ cdl_white(1) }} and c1 > c2 and c2 > c3 and o0 > c1 and c0 < o3)
                 or ({{ cdl_black(1) }} and c1 < c2 and c2 < c3 and o0 < c1 and c0 > o3)
             )
+            and {{ cdl_past_lookback(['Near'], 3) }}
             then {{ cdl_color(1) }} * 100
         else 0
     end

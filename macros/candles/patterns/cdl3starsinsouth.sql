@@ -3,9 +3,6 @@
     inside the second candle's range. +100. -#}
 {% macro cdl3starsinsouth() -%}
     case
-        when bar_number < {{ cdl_lookback(
-            ['ShadowVeryShort', 'ShadowLong', 'BodyLong', 'BodyShort'], 2
-        ) }} then 0
         when {{ cdl_black(2) }} and {{ cdl_black(1) }} and {{ cdl_black(0) }}
             and {{ cdl_real_body(2) }} > {{ cdl_avg('BodyLong', 2) }}
             and {{ cdl_lower_shadow(2) }} > {{ cdl_avg('ShadowLong', 2) }}
@@ -17,6 +14,9 @@
             and {{ cdl_lower_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
             and {{ cdl_upper_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
             and l0 > l1 and h0 < h1
+            and {{ cdl_past_lookback(
+                ['ShadowVeryShort', 'ShadowLong', 'BodyLong', 'BodyShort'], 2
+            ) }}
             then 100
         else 0
     end

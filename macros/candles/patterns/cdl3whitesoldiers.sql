@@ -3,14 +3,9 @@
     shrinking far, the last one not short. +100. -#}
 {% macro cdl3whitesoldiers() -%}
     case
-        when bar_number < {{ cdl_lookback(
-            ['ShadowVeryShort', 'BodyShort', 'Far', 'Near'], 2
-        ) }} then 0
-        when {{ cdl_white(2) }}
-            and {{ cdl_upper_shadow(2) }} < {{ cdl_avg('ShadowVeryShort', 2) }}
-            and {{ cdl_white(1) }}
+        when {{ cdl_colours_differ({2: 'white', 1: 'white', 0: 'white'}) }} then 0
+        when {{ cdl_upper_shadow(2) }} < {{ cdl_avg('ShadowVeryShort', 2) }}
             and {{ cdl_upper_shadow(1) }} < {{ cdl_avg('ShadowVeryShort', 1) }}
-            and {{ cdl_white(0) }}
             and {{ cdl_upper_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
             and c0 > c1 and c1 > c2
             and o1 > o2 and o1 <= c2 + {{ cdl_avg('Near', 2) }}
@@ -18,6 +13,9 @@
             and {{ cdl_real_body(1) }} > {{ cdl_real_body(2) }} - {{ cdl_avg('Far', 2) }}
             and {{ cdl_real_body(0) }} > {{ cdl_real_body(1) }} - {{ cdl_avg('Far', 1) }}
             and {{ cdl_real_body(0) }} > {{ cdl_avg('BodyShort', 0) }}
+            and {{ cdl_past_lookback(
+                ['ShadowVeryShort', 'BodyShort', 'Far', 'Near'], 2
+            ) }}
             then 100
         else 0
     end

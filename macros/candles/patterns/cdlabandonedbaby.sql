@@ -3,7 +3,6 @@
     (penetration, default 0.3). Colour of the last candle: +100 bottom, -100 top. -#}
 {% macro cdlabandonedbaby(penetration=0.3) -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyDoji', 'BodyLong', 'BodyShort'], 2) }} then 0
         when {{ cdl_real_body(2) }} > {{ cdl_avg('BodyLong', 2) }}
             and {{ cdl_real_body(1) }} <= {{ cdl_avg('BodyDoji', 1) }}
             and {{ cdl_real_body(0) }} > {{ cdl_avg('BodyShort', 0) }}
@@ -18,6 +17,7 @@
                     and {{ cdl_gap_down(1, 2) }} and {{ cdl_gap_up(0, 1) }}
                 )
             )
+            and {{ cdl_past_lookback(['BodyDoji', 'BodyLong', 'BodyShort'], 2) }}
             then {{ cdl_color(0) }} * 100
         else 0
     end

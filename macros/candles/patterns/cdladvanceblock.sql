@@ -3,9 +3,6 @@
     long upper shadows on the later candles. -100. -#}
 {% macro cdladvanceblock() -%}
     case
-        when bar_number < {{ cdl_lookback(
-            ['ShadowLong', 'ShadowShort', 'Far', 'Near', 'BodyLong'], 2
-        ) }} then 0
         when {{ cdl_white(2) }} and {{ cdl_white(1) }} and {{ cdl_white(0) }}
             and c0 > c1 and c1 > c2
             and o1 > o2 and o1 <= c2 + {{ cdl_avg('Near', 2) }}
@@ -30,6 +27,9 @@
                     and {{ cdl_upper_shadow(0) }} > {{ cdl_avg('ShadowLong', 0) }}
                 )
             )
+            and {{ cdl_past_lookback(
+                ['ShadowLong', 'ShadowShort', 'Far', 'Near', 'BodyLong'], 2
+            ) }}
             then -100
         else 0
     end

@@ -4,7 +4,6 @@
     +100 bullish, -100 bearish. -#}
 {% macro cdlbreakaway() -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyLong'], 4) }} then 0
         when {{ cdl_real_body(4) }} > {{ cdl_avg('BodyLong', 4) }}
             and {{ cdl_color(4) }} = {{ cdl_color(3) }}
             and {{ cdl_color(3) }} = {{ cdl_color(1) }}
@@ -22,6 +21,7 @@
                     and c0 < o3 and c0 > c4
                 )
             )
+            and {{ cdl_past_lookback(['BodyLong'], 4) }}
             then {{ cdl_color(0) }} * 100
         else 0
     end

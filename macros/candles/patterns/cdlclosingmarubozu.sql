@@ -2,7 +2,6 @@
     upper shadow or a black one with a very short lower shadow. Colour: +100 / -100. -#}
 {% macro cdlclosingmarubozu() -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyLong', 'ShadowVeryShort'], 0) }} then 0
         when {{ cdl_real_body(0) }} > {{ cdl_avg('BodyLong', 0) }}
             and (
                 (
@@ -13,6 +12,7 @@
                     and {{ cdl_lower_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
                 )
             )
+            and {{ cdl_past_lookback(['BodyLong', 'ShadowVeryShort'], 0) }}
             then {{ cdl_color(0) }} * 100
         else 0
     end

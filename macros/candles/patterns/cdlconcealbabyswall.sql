@@ -3,7 +3,6 @@
     +100. -#}
 {% macro cdlconcealbabyswall() -%}
     case
-        when bar_number < {{ cdl_lookback(['ShadowVeryShort'], 3) }} then 0
         when {{ cdl_black(3) }} and {{ cdl_black(2) }}
             and {{ cdl_black(1) }} and {{ cdl_black(0) }}
             and {{ cdl_lower_shadow(3) }} < {{ cdl_avg('ShadowVeryShort', 3) }}
@@ -14,6 +13,7 @@
             and {{ cdl_upper_shadow(1) }} > {{ cdl_avg('ShadowVeryShort', 1) }}
             and h1 > c2
             and h0 > h1 and l0 < l1
+            and {{ cdl_past_lookback(['ShadowVeryShort'], 3) }}
             then 100
         else 0
     end

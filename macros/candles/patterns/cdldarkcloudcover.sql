@@ -3,13 +3,12 @@
     open. -100. -#}
 {% macro cdldarkcloudcover(penetration=0.5) -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyLong'], 1) }} then 0
-        when {{ cdl_white(1) }}
-            and {{ cdl_real_body(1) }} > {{ cdl_avg('BodyLong', 1) }}
-            and {{ cdl_black(0) }}
+        when {{ cdl_colours_differ({1: 'white', 0: 'black'}) }} then 0
+        when {{ cdl_real_body(1) }} > {{ cdl_avg('BodyLong', 1) }}
             and o0 > h1
             and c0 > o1
             and c0 < c1 - {{ cdl_real_body(1) }} * {{ cdl_double(penetration) }}
+            and {{ cdl_past_lookback(['BodyLong'], 1) }}
             then -100
         else 0
     end

@@ -3,13 +3,13 @@
     previous candle). -100. -#}
 {% macro cdlhangingman() -%}
     case
-        when bar_number < {{ cdl_lookback(
-            ['BodyShort', 'ShadowLong', 'ShadowVeryShort', 'Near'], 1
-        ) }} then 0
         when {{ cdl_real_body(0) }} < {{ cdl_avg('BodyShort', 0) }}
             and {{ cdl_lower_shadow(0) }} > {{ cdl_avg('ShadowLong', 0) }}
             and {{ cdl_upper_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
             and {{ cdl_bottom(0) }} >= h1 - {{ cdl_avg('Near', 1) }}
+            and {{ cdl_past_lookback(
+                ['BodyShort', 'ShadowLong', 'ShadowVeryShort', 'Near'], 1
+            ) }}
             then -100
         else 0
     end

@@ -9,9 +9,9 @@
 {#- Harami and Harami Cross differ only in the setting the second body must not exceed. -#}
 {% macro cdlharami_signal(second_body) -%}
     case
-        when bar_number < {{ cdl_lookback([second_body, 'BodyLong'], 1) }} then 0
         when {{ cdl_real_body(1) }} > {{ cdl_avg('BodyLong', 1) }}
             and {{ cdl_real_body(0) }} <= {{ cdl_avg(second_body, 0) }}
+            and {{ cdl_past_lookback([second_body, 'BodyLong'], 1) }}
             then (
                 case
                     when {{ cdl_top(0) }} < {{ cdl_top(1) }}

@@ -2,10 +2,10 @@
     the body). The candle's colour: +100 / -100 (+100 for C = O). -#}
 {% macro cdlhighwave() -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyShort', 'ShadowVeryLong'], 0) }} then 0
         when {{ cdl_real_body(0) }} < {{ cdl_avg('BodyShort', 0) }}
             and {{ cdl_upper_shadow(0) }} > {{ cdl_avg('ShadowVeryLong', 0) }}
             and {{ cdl_lower_shadow(0) }} > {{ cdl_avg('ShadowVeryLong', 0) }}
+            and {{ cdl_past_lookback(['BodyShort', 'ShadowVeryLong'], 0) }}
             then {{ cdl_color(0) }} * 100
         else 0
     end

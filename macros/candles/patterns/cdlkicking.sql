@@ -3,8 +3,8 @@
     the second candle. -#}
 {% macro cdlkicking() -%}
     case
-        when bar_number < {{ cdl_lookback(['ShadowVeryShort', 'BodyLong'], 1) }} then 0
         when {{ cdlkicking_conditions() }}
+            and {{ cdl_past_lookback(['ShadowVeryShort', 'BodyLong'], 1) }}
             then {{ cdl_color(0) }} * 100
         else 0
     end

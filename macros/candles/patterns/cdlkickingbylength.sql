@@ -2,8 +2,8 @@
     the longer of the two marubozu (equal bodies take the first). +-100. -#}
 {% macro cdlkickingbylength() -%}
     case
-        when bar_number < {{ cdl_lookback(['ShadowVeryShort', 'BodyLong'], 1) }} then 0
         when {{ cdlkicking_conditions() }}
+            and {{ cdl_past_lookback(['ShadowVeryShort', 'BodyLong'], 1) }}
             then (
                 case
                     when {{ cdl_real_body(0) }} > {{ cdl_real_body(1) }} then {{ cdl_color(0) }}

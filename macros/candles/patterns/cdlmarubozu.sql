@@ -1,10 +1,10 @@
 {#- Marubozu: a long body with very short shadows. +-100, the candle's colour. -#}
 {% macro cdlmarubozu() -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyLong', 'ShadowVeryShort'], 0) }} then 0
         when {{ cdl_real_body(0) }} > {{ cdl_avg('BodyLong', 0) }}
             and {{ cdl_upper_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
             and {{ cdl_lower_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
+            and {{ cdl_past_lookback(['BodyLong', 'ShadowVeryShort'], 0) }}
             then {{ cdl_color(0) }} * 100
         else 0
     end

@@ -10,14 +10,13 @@
     exceed. -#}
 {% macro cdlmorningstar_signal(star_body, penetration) -%}
     case
-        when bar_number < {{ cdl_lookback([star_body, 'BodyLong', 'BodyShort'], 2) }} then 0
+        when {{ cdl_colours_differ({2: 'black', 0: 'white'}) }} then 0
         when {{ cdl_real_body(2) }} > {{ cdl_avg('BodyLong', 2) }}
-            and {{ cdl_black(2) }}
             and {{ cdl_real_body(1) }} <= {{ cdl_avg(star_body, 1) }}
             and {{ cdl_body_gap_down(1, 2) }}
             and {{ cdl_real_body(0) }} > {{ cdl_avg('BodyShort', 0) }}
-            and {{ cdl_white(0) }}
             and c0 > c2 + {{ cdl_real_body(2) }} * {{ cdl_double(penetration) }}
+            and {{ cdl_past_lookback([star_body, 'BodyLong', 'BodyShort'], 2) }}
             then 100
         else 0
     end

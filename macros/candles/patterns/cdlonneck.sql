@@ -2,13 +2,12 @@
     at its low (within Equal). -100. -#}
 {% macro cdlonneck() -%}
     case
-        when bar_number < {{ cdl_lookback(['Equal', 'BodyLong'], 1) }} then 0
-        when {{ cdl_black(1) }}
-            and {{ cdl_real_body(1) }} > {{ cdl_avg('BodyLong', 1) }}
-            and {{ cdl_white(0) }}
+        when {{ cdl_colours_differ({1: 'black', 0: 'white'}) }} then 0
+        when {{ cdl_real_body(1) }} > {{ cdl_avg('BodyLong', 1) }}
             and o0 < l1
             and c0 <= l1 + {{ cdl_avg('Equal', 1) }}
             and c0 >= l1 - {{ cdl_avg('Equal', 1) }}
+            and {{ cdl_past_lookback(['Equal', 'BodyLong'], 1) }}
             then -100
         else 0
     end

@@ -3,7 +3,6 @@
     beyond the last close and closing beyond the first close. +-100, the first colour. -#}
 {% macro cdlrisefall3methods() -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyShort', 'BodyLong'], 4) }} then 0
         when {{ cdl_real_body(4) }} > {{ cdl_avg('BodyLong', 4) }}
             and {{ cdl_real_body(3) }} < {{ cdl_avg('BodyShort', 3) }}
             and {{ cdl_real_body(2) }} < {{ cdl_avg('BodyShort', 2) }}
@@ -23,6 +22,7 @@
                     and c2 > c3 and c1 > c2 and o0 < c1 and c0 < c4
                 )
             )
+            and {{ cdl_past_lookback(['BodyShort', 'BodyLong'], 4) }}
             then {{ cdl_color(4) }} * 100
         else 0
     end

@@ -3,8 +3,6 @@
     of the second candle. -#}
 {% macro cdlseparatinglines() -%}
     case
-        when bar_number < {{ cdl_lookback(['ShadowVeryShort', 'BodyLong', 'Equal'], 1) }}
-            then 0
         when {{ cdl_color(1) }} = -{{ cdl_color(0) }}
             and o0 <= o1 + {{ cdl_avg('Equal', 1) }}
             and o0 >= o1 - {{ cdl_avg('Equal', 1) }}
@@ -18,6 +16,7 @@
                     and {{ cdl_upper_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
                 )
             )
+            and {{ cdl_past_lookback(['ShadowVeryShort', 'BodyLong', 'Equal'], 1) }}
             then {{ cdl_color(0) }} * 100
         else 0
     end

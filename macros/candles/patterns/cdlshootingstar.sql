@@ -2,12 +2,11 @@
     its body gapping up from the previous body. -100. -#}
 {% macro cdlshootingstar() -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyShort', 'ShadowLong', 'ShadowVeryShort'], 1) }}
-            then 0
         when {{ cdl_real_body(0) }} < {{ cdl_avg('BodyShort', 0) }}
             and {{ cdl_upper_shadow(0) }} > {{ cdl_avg('ShadowLong', 0) }}
             and {{ cdl_lower_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
             and {{ cdl_body_gap_up(0, 1) }}
+            and {{ cdl_past_lookback(['BodyShort', 'ShadowLong', 'ShadowVeryShort'], 1) }}
             then -100
         else 0
     end

@@ -2,10 +2,10 @@
     candle's colour (a doji with C = O is white). -#}
 {% macro cdlspinningtop() -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyShort'], 0) }} then 0
         when {{ cdl_real_body(0) }} < {{ cdl_avg('BodyShort', 0) }}
             and {{ cdl_upper_shadow(0) }} > {{ cdl_real_body(0) }}
             and {{ cdl_lower_shadow(0) }} > {{ cdl_real_body(0) }}
+            and {{ cdl_past_lookback(['BodyShort'], 0) }}
             then {{ cdl_color(0) }} * 100
         else 0
     end

@@ -2,13 +2,11 @@
     first close (within Equal). +100. -#}
 {% macro cdlsticksandwich() -%}
     case
-        when bar_number < {{ cdl_lookback(['Equal'], 2) }} then 0
-        when {{ cdl_black(2) }}
-            and {{ cdl_white(1) }}
-            and {{ cdl_black(0) }}
-            and l1 > c2
+        when {{ cdl_colours_differ({2: 'black', 1: 'white', 0: 'black'}) }} then 0
+        when l1 > c2
             and c0 <= c2 + {{ cdl_avg('Equal', 2) }}
             and c0 >= c2 - {{ cdl_avg('Equal', 2) }}
+            and {{ cdl_past_lookback(['Equal'], 2) }}
             then 100
         else 0
     end

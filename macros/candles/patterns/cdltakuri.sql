@@ -2,12 +2,10 @@
     its body. +100. -#}
 {% macro cdltakuri() -%}
     case
-        when bar_number < {{
-            cdl_lookback(['BodyDoji', 'ShadowVeryShort', 'ShadowVeryLong'], 0)
-        }} then 0
         when {{ cdl_real_body(0) }} <= {{ cdl_avg('BodyDoji', 0) }}
             and {{ cdl_upper_shadow(0) }} < {{ cdl_avg('ShadowVeryShort', 0) }}
             and {{ cdl_lower_shadow(0) }} > {{ cdl_avg('ShadowVeryLong', 0) }}
+            and {{ cdl_past_lookback(['BodyDoji', 'ShadowVeryShort', 'ShadowVeryLong'], 0) }}
             then 100
         else 0
     end

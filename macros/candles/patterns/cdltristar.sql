@@ -3,10 +3,10 @@
     lower, +100 when it gaps down and the third body bottoms out higher. -#}
 {% macro cdltristar() -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyDoji'], 2) }} then 0
         when {{ cdl_real_body(2) }} <= {{ cdl_avg('BodyDoji', 2) }}
             and {{ cdl_real_body(1) }} <= {{ cdl_avg('BodyDoji', 2) }}
             and {{ cdl_real_body(0) }} <= {{ cdl_avg('BodyDoji', 2) }}
+            and {{ cdl_past_lookback(['BodyDoji'], 2) }}
             then (
                 case
                     when {{ cdl_body_gap_up(1, 2) }}

@@ -2,14 +2,12 @@
     open and a lower low, then a short white candle opening above that low. +100. -#}
 {% macro cdlunique3river() -%}
     case
-        when bar_number < {{ cdl_lookback(['BodyShort', 'BodyLong'], 2) }} then 0
+        when {{ cdl_colours_differ({2: 'black', 1: 'black', 0: 'white'}) }} then 0
         when {{ cdl_real_body(2) }} > {{ cdl_avg('BodyLong', 2) }}
-            and {{ cdl_black(2) }}
-            and {{ cdl_black(1) }}
             and c1 > c2 and o1 <= o2 and l1 < l2
             and {{ cdl_real_body(0) }} < {{ cdl_avg('BodyShort', 0) }}
-            and {{ cdl_white(0) }}
             and o0 > l1
+            and {{ cdl_past_lookback(['BodyShort', 'BodyLong'], 2) }}
             then 100
         else 0
     end

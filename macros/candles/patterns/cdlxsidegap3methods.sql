@@ -3,7 +3,6 @@
     the first. +-100, the colour of the first two. -#}
 {% macro cdlxsidegap3methods() -%}
     case
-        when bar_number < {{ cdl_lookback([], 2) }} then 0
         when {{ cdl_color(2) }} = {{ cdl_color(1) }}
             and {{ cdl_color(1) }} = -{{ cdl_color(0) }}
             and o0 < {{ cdl_top(1) }} and o0 > {{ cdl_bottom(1) }}
@@ -12,6 +11,7 @@
                 ({{ cdl_white(2) }} and {{ cdl_body_gap_up(1, 2) }})
                 or ({{ cdl_black(2) }} and {{ cdl_body_gap_down(1, 2) }})
             )
+            and {{ cdl_past_lookback([], 2) }}
             then {{ cdl_color(2) }} * 100
         else 0
     end

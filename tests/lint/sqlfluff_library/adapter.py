@@ -1,6 +1,7 @@
 """sqlfluff's Jinja templater has no dbt `adapter`: this one resolves `adapter.dispatch`
 to the project's own `default__` macro (the Athena/Trino flavour), so the linted SQL is
-exactly what Athena would run, without a second copy of any macro."""
+exactly what Athena would run, without a second copy of any macro. A test that runs the
+rendered SQL on DuckDB selects the `duckdb__` flavour with `use("duckdb")`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import jinja2
 
 # Dispatched macros live in macros/engine; nothing else there needs dbt-only Jinja tags.
 MACRO_DIR = Path(__file__).resolve().parents[3] / "macros" / "engine"
+_flavour = ["default"]
 
 
 class _Return(Exception):  # noqa: N818 - mirrors dbt's `return()` control flow
@@ -35,8 +37,14 @@ def _macros() -> dict[str, Any]:
     return found
 
 
+def use(flavour: str) -> None:
+    """Resolve dispatched macros to `<flavour>__` where the project has one."""
+    _flavour[0] = flavour
+
+
 def dispatch(name: str, macro_namespace: str | None = None) -> Any:
-    macro = _macros()[f"default__{name}"]
+    macros = _macros()
+    macro = macros.get(f"{_flavour[0]}__{name}", macros[f"default__{name}"])
 
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
