@@ -24,14 +24,15 @@ SAMPLE_FROM := 2022-01-03
 TEST_ENV := LAKE_ROOT=./data/test/lake WAREHOUSE_PATH=./data/test/warehouse.duckdb \
 	WATERMARK_DSN=sqlite:///./data/test/watermarks.sqlite
 
-.PHONY: help install run package test lint pytest dbt-test docs bench clean
+.PHONY: help install run package test lint pytest dbt-test docs bench bench-ingestion clean
 
 help:
 	@echo "make run    condvest daily: land the sample, dbt build, train, predict (DuckDB, local lake)"
 	@echo "make package  build/lambda.zip and build/ml-source.tar.gz for the AWS stack"
 	@echo "make test   ruff, sqlfluff, pytest and dbt build on a test lake"
 	@echo "make docs   generate and serve the dbt docs site"
-	@echo "make bench  ingestion benchmark (see bench/README.md)"
+	@echo "make bench  every benchmark at full size beside its peers, table to bench/results/"
+	@echo "make bench-ingestion  the ingestion benchmark alone (see bench/README.md)"
 
 $(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
@@ -80,7 +81,11 @@ docs: $(STAMP)
 	$(BIN)/dbt docs generate
 	$(BIN)/dbt docs serve --port 8080
 
+# Full size (10,000 x 2,520, plus 1,000 and 3,000 symbols for the plot): run by hand.
 bench: $(STAMP)
+	$(BIN)/python -m bench --results
+
+bench-ingestion: $(STAMP)
 	$(BIN)/python -m bench.bench_ingestion --symbols 10000 --sessions 252
 
 clean:

@@ -48,6 +48,7 @@ OUT_DIR = REPO_ROOT / "bench" / "out"
 CALENDAR_PATH = REPO_ROOT / "seeds" / "trading_calendar.csv"
 TARGETS = {"one_session": 5.0, "backfill": 60.0}  # wall seconds
 PEAK_RSS_TARGET = 1 << 30  # bytes, per scenario process
+DEFAULT_END = dt.date(2024, 12, 31)
 
 
 @contextmanager
@@ -95,7 +96,13 @@ def _peak_rss_bytes(pid: int | None = None) -> int | None:
 
 
 def run_scenario(
-    name: str, base_url: str, api_key: str, start: dt.date, end: dt.date, profile: bool
+    name: str,
+    base_url: str,
+    api_key: str,
+    start: dt.date,
+    end: dt.date,
+    profile: bool,
+    out: Path = OUT_DIR,
 ) -> dict[str, Any]:
     """One fetch_ohlcv run in this (fresh) process; the clock covers the fetch only."""
     calendar = load_calendar(CALENDAR_PATH)
@@ -119,7 +126,7 @@ def run_scenario(
         lake_bytes = sum(p.stat().st_size for p in Path(tmp, "lake").rglob("*.parquet"))
         store.close()
     if profiler is not None:
-        profiler.dump_stats(OUT_DIR / f"{name}.prof")
+        profiler.dump_stats(out / f"{name}.prof")
         text = io.StringIO()
         pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
         print(f"== {name} (cProfile, cumulative)\n{text.getvalue()}", file=sys.stderr)
@@ -147,23 +154,16 @@ def _in_fresh_process(**kwargs: Any) -> dict[str, Any]:
         return pool.submit(run_scenario, **kwargs).result()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--symbols", type=int, default=10_000)
-    parser.add_argument("--sessions", type=int, default=252)
-    parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2024, 12, 31))
-    parser.add_argument("--profile", action="store_true")
-    args = parser.parse_args(argv)
-
+def run(
+    symbols: int, sessions: int, end: dt.date, out: Path = OUT_DIR, profile: bool = False
+) -> dict[str, Any]:
+    """Both scenarios against one stub serving `symbols` x the `sessions` up to `end`."""
     calendar = load_calendar(CALENDAR_PATH)
-    sessions = calendar.sessions_between(calendar.first, args.end)[-args.sessions :]
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    scenarios = {
-        "one_session": (sessions[-1], sessions[-1]),
-        "backfill": (sessions[0], sessions[-1]),
-    }
+    days = calendar.sessions_between(calendar.first, end)[-sessions:]
+    out.mkdir(parents=True, exist_ok=True)
+    scenarios = {"one_session": (days[-1], days[-1]), "backfill": (days[0], days[-1])}
     started = time.perf_counter()
-    with stub_process(args.symbols, sessions[0], sessions[-1]) as stub:
+    with stub_process(symbols, days[0], days[-1]) as stub:
         warm_up = time.perf_counter() - started
         results = {
             name: _in_fresh_process(
@@ -171,10 +171,11 @@ def main(argv: list[str] | None = None) -> int:
                 base_url=stub["base_url"],
                 api_key=stub["api_key"],
                 start=start,
-                end=end,
-                profile=args.profile,
+                end=stop,
+                profile=profile,
+                out=out,
             )
-            for name, (start, end) in scenarios.items()
+            for name, (start, stop) in scenarios.items()
         }
         stub_rss = _peak_rss_bytes(stub["pid"])
     for name, result in results.items():
@@ -184,12 +185,12 @@ def main(argv: list[str] | None = None) -> int:
             and result["wall_seconds"] < TARGETS[name]
             and result["peak_rss_bytes"] < PEAK_RSS_TARGET
         )
-    report = {
+    return {
         "benchmark": "ingestion",
-        "symbols": args.symbols,
-        "sessions": len(sessions),
-        "first_session": sessions[0].isoformat(),
-        "last_session": sessions[-1].isoformat(),
+        "symbols": symbols,
+        "sessions": len(days),
+        "first_session": days[0].isoformat(),
+        "last_session": days[-1].isoformat(),
         "target_peak_rss_bytes": PEAK_RSS_TARGET,
         "scenarios": results,
         "stub": {"warm_up_seconds": round(warm_up, 1), "peak_rss_bytes": stub_rss},
@@ -197,10 +198,20 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": multiprocessing.cpu_count(), "platform": platform.platform()},
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--symbols", type=int, default=10_000)
+    parser.add_argument("--sessions", type=int, default=252)
+    parser.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args(argv)
+    report = run(args.symbols, args.sessions, args.end, OUT_DIR, args.profile)
     text = json.dumps(report, indent=2)
     print(text)
     (OUT_DIR / "ingestion.json").write_text(text + "\n")
-    return 0 if all(r["meets_targets"] for r in results.values()) else 1
+    return 0 if all(r["meets_targets"] for r in report["scenarios"].values()) else 1
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""What the dbt benchmarks share: the generated market with its last session held back,
-dbt runs timed as separate processes (wall time including dbt start-up, peak RSS), and
+"""What the benchmarks share: the generated market with its last session held back, dbt
+and the peers timed as separate processes (wall time including start-up, peak RSS), and
 how a result is reported."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,26 +97,43 @@ class Dbt:
         dbt = str(Path(sys.executable).with_name("dbt"))
         target = self.work / "target"
         target.mkdir(exist_ok=True)
-        rss_file = target / "rss.txt"
-        command = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), dbt, *args,
-                   "--project-dir", str(REPO_ROOT), "--target-path", str(target)]  # fmt: skip
-        started = time.perf_counter()
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - started
-        if result.returncode != 0:
-            output = result.stdout[-4000:] + result.stderr[-2000:]
-            raise RuntimeError(f"dbt {' '.join(args)} failed:\n{output}")
+        command = [dbt, *args, "--project-dir", str(REPO_ROOT), "--target-path", str(target)]
+        timed = run_timed(command, env, f"dbt {' '.join(args)}")
         results = json.loads((target / "run_results.json").read_text())
         return {
-            "seconds": round(wall, 2),
-            "peak_rss_mib": round(int(rss_file.read_text()) / 1024),
+            "seconds": timed.seconds,
+            "peak_rss_mib": timed.peak_rss_mib,
             "dbt_elapsed_seconds": round(results["elapsed_time"], 2),
             "model_seconds": {
-                node["unique_id"].split(".")[-1]: round(node["execution_time"], 2)
+                node["unique_id"].split(".")[-1]: round(node["execution_time"], 3)
                 for node in results["results"]
                 if node["unique_id"].startswith("model.")
             },
         }
+
+
+@dataclass(frozen=True)
+class Timed:
+    seconds: float  # wall, interpreter start-up included
+    peak_rss_mib: int
+
+
+def run_timed(command: list[str], env: dict[str, str] | None = None, what: str = "") -> Timed:
+    """Run `command` to completion under GNU time. Its peak RSS is the largest of the
+    process and the children it waited for (ru_maxrss), never a sum; raises with the end
+    of the output if it fails."""
+    with tempfile.NamedTemporaryFile(prefix="rss-", suffix=".txt") as rss_file:
+        timed = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *command]
+        started = time.perf_counter()
+        result = subprocess.run(
+            timed, env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        )
+        wall = time.perf_counter() - started
+        if result.returncode != 0:
+            output = result.stdout[-4000:] + result.stderr[-2000:]
+            raise RuntimeError(f"{what or command[0]} failed:\n{output}")
+        peak_kib = int(Path(rss_file.name).read_text().split()[-1])
+    return Timed(seconds=round(wall, 2), peak_rss_mib=round(peak_kib / 1024))
 
 
 def save_result(result: dict[str, object], path: Path) -> None:

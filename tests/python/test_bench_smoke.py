@@ -1,0 +1,112 @@
+"""`python -m bench` end to end at a small size: every stage measured, beside its peer,
+on the same work (pandas equals the dbt resamples, TA-Lib the dbt patterns), and the
+JSON and markdown written. The timings at this size say nothing about the targets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.report import Row, Side
+from ingestion.config import REPO_ROOT
+
+SYMBOLS, SESSIONS = 200, 500
+# ML on one year instead of two, and a smaller sample of seed files: the same code paths,
+# two minutes less.
+COMMAND = ["--symbols", str(SYMBOLS), "--sessions", str(SESSIONS), "--scale", "none",
+           "--ml-years", "1", "--seed-files", "1000"]  # fmt: skip
+STAGES = {
+    "full_build": False,
+    "consolidation": True,
+    "daily_incremental": False,
+    "silver_daily_update": True,
+    "candlestick_daily": False,
+    "resamples_full": True,
+    "candlestick_patterns": True,
+    "ml_training": False,
+    "ml_prediction": False,
+    "ingestion_one_session": False,
+    "ingestion_backfill": False,
+}  # stage -> has a peer
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    out = tmp_path_factory.mktemp("bench")
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", *COMMAND, "--out", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    stem = out / f"bench_{SYMBOLS}x{SESSIONS}"
+    return json.loads(Path(f"{stem}.json").read_text()), Path(f"{stem}.md").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_every_stage_is_timed_beside_its_peer(bench_run: tuple[dict, str]) -> None:
+    result, _ = bench_run
+    rows = {row["stage"]: row for row in result["table"]}
+    assert set(rows) == set(STAGES)
+    for stage, has_peer in STAGES.items():
+        row = rows[stage]
+        ours = row["ours"]
+        assert ours["seconds"] > 0, stage
+        assert ours["rows"] > 0, stage
+        assert ours["peak_rss_mib"] > 0, stage
+        assert isinstance(row["met"], bool), stage  # every condition was measured
+        if has_peer:
+            assert row["peer"]["seconds"] > 0, stage
+            assert row["peer"]["peak_rss_mib"] > 0, stage
+            assert row["ratio_peer_over_ours"] > 0, stage
+        else:
+            assert row["peer"] is None, stage
+    assert result["market"]["symbols"] == SYMBOLS
+    assert result["stages"]["daily_incremental"]["new_bars"] > 0
+    assert result["stages"]["per_file_consolidation"]["files"] == 1000
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_peers_did_the_same_work(bench_run: tuple[dict, str]) -> None:
+    result, _ = bench_run
+    resample = result["stages"]["resample_agreement"]
+    assert resample["agree"]
+    for size in resample["sizes"].values():
+        assert size["dbt_rows"] == size["pandas_rows"] > 0
+    candles = result["stages"]["candle_agreement"]
+    assert candles["not_ties"] == []
+    assert candles["unmatched_rows"] == 0
+    bars = result["stages"]["rows_after_daily"]["bronze.ohlcv_daily"]
+    assert result["stages"]["talib_per_symbol"]["rows"] == bars
+    assert result["agreement_ok"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_markdown_table_has_a_line_per_stage(bench_run: tuple[dict, str]) -> None:
+    result, text = bench_run
+    assert "| stage | ours wall s | ours rows/s |" in text
+    for row in result["table"]:
+        assert f"| {row['label']} |" in text
+    assert "pandas equals dbt" in text
+
+
+def test_a_target_is_met_only_when_every_condition_was_measured() -> None:
+    fast = Side("ours", 10.0, 1000, 100, "")
+    peer = Side("peer", 300.0, 1000, 100, "")
+    assert Row("silver_daily_update", "x", fast, peer).met is True  # ratio 30 >= 20
+    slow = Side("ours", 20.0, 1000, 100, "")
+    assert Row("silver_daily_update", "x", slow, peer).met is False  # ratio 15
+    unmeasured = Side("peer", None, 1000, 100, "")
+    assert Row("silver_daily_update", "x", fast, unmeasured).met is None
+    too_big = Side("ours", 10.0, 1000, 13 * 1024, "")
+    assert Row("daily_incremental", "x", too_big, None).met is False
+    assert Row("daily_incremental", "x", None, None, "skipped").met is None
