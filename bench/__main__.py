@@ -31,7 +31,7 @@ from typing import Any
 import duckdb
 
 from bench import bench_dbt, bench_ingestion, report
-from bench.bench_candles import MODEL, _differences
+from bench.bench_candles import MODEL, differences
 from bench.dbt_runs import Dbt, market, run_timed
 from bench.peers import resample_agreement, run_peer, talib_signals
 from ingestion.config import REPO_ROOT
@@ -60,7 +60,7 @@ def market_stages(symbols: int, sessions: int, out: Path, seed_files: int) -> di
     stages["talib_per_symbol"] = run_peer("talib", peers, *warehouse)
     with duckdb.connect(str(dbt.warehouse), read_only=True) as con:
         stages["resample_agreement"] = resample_agreement(con, peers)
-        stages["candle_agreement"] = _differences(
+        stages["candle_agreement"] = differences(
             con, f"select * from silver.{report.CANDLES}", talib_signals(peers)
         )
     shutil.rmtree(peers)  # the peers' outputs are as large as the tables they mirror

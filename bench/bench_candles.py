@@ -30,6 +30,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import talib
 
 from bench.dbt_runs import Dbt, market, save_result
@@ -43,7 +44,7 @@ MODEL = ["--select", "candlestick_patterns"]
 CHECK_BARS = 40
 
 
-def _talib_per_symbol(con: duckdb.DuckDBPyConnection, bars: str) -> tuple[pa.Table, dict]:
+def talib_per_symbol(con: duckdb.DuckDBPyConnection, bars: str) -> tuple[pa.Table, dict]:
     """TA-Lib's 61 functions over `bars` (symbol, date, open, high, low, close), per symbol."""
     started = time.perf_counter()
     rows = con.execute(f"""
@@ -73,7 +74,9 @@ def _talib_per_symbol(con: duckdb.DuckDBPyConnection, bars: str) -> tuple[pa.Tab
     }
 
 
-def _differences(con: duckdb.DuckDBPyConnection, ours: str, talib_rows: pa.Table) -> dict:
+def differences(
+    con: duckdb.DuckDBPyConnection, ours: str, talib_rows: pa.Table | ds.Dataset
+) -> dict:
     """Cells where the dbt table and TA-Lib differ, plus unmatched rows; each differing
     cell is classified as a tie or not (see tests/python/talib_ties.py)."""
     con.register("talib_rows", talib_rows)
@@ -122,8 +125,8 @@ def run(symbols: int, sessions: int, out: Path) -> dict[str, object]:
         full = dbt("run", *MODEL, "--full-refresh")
         with duckdb.connect(str(dbt.warehouse), read_only=True) as con:
             bars = "select * from bronze.ohlcv_daily"
-            talib_rows, ta_lib = _talib_per_symbol(con, bars)
-            full_check = _differences(con, "select * from silver.candlestick_patterns", talib_rows)
+            talib_rows, ta_lib = talib_per_symbol(con, bars)
+            full_check = differences(con, "select * from silver.candlestick_patterns", talib_rows)
             before = con.execute("select max(date) from bronze.ohlcv_daily").fetchone()[0]
         del talib_rows
     bronze_daily = dbt("run", *BRONZE)
@@ -133,9 +136,9 @@ def run(symbols: int, sessions: int, out: Path) -> dict[str, object]:
             select * from bronze.ohlcv_daily
             qualify row_number() over (partition by symbol order by date desc) <= {CHECK_BARS}
         """
-        talib_recent, _ = _talib_per_symbol(con, recent)
+        talib_recent, _ = talib_per_symbol(con, recent)
         new_rows = talib_recent.filter(pc.greater(talib_recent["date"], before))
-        daily_check = _differences(
+        daily_check = differences(
             con, f"select * from silver.candlestick_patterns where date > '{before}'", new_rows
         )
     sql = full["model_seconds"]["candlestick_patterns"]

@@ -109,6 +109,16 @@ class Dbt:
                 for node in results["results"]
                 if node["unique_id"].startswith("model.")
             },
+            # When each model compiled and ran: models of one invocation run two at a
+            # time, so the wall time of a group is a span, not a sum of execution times.
+            "model_spans": {
+                node["unique_id"].split(".")[-1]: [
+                    node["timing"][0]["started_at"],
+                    node["timing"][-1]["completed_at"],
+                ]
+                for node in results["results"]
+                if node["unique_id"].startswith("model.") and node["timing"]
+            },
         }
 
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from bench.bench_candles import _talib_per_symbol
+from bench.bench_candles import talib_per_symbol
 from bench.dbt_runs import run_timed
 from ingestion.bars import BAR_SCHEMA
 from ingestion.config import REPO_ROOT
@@ -146,7 +146,7 @@ def talib_peer(warehouse: Path, out_dir: Path) -> dict[str, object]:
     """TA-Lib's 61 functions per symbol over Bronze (bench_candles' own peer); the
     signals are kept for the driver's cell-by-cell comparison."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        table, timings = _talib_per_symbol(con, "select * from bronze.ohlcv_daily")
+        table, timings = talib_per_symbol(con, "select * from bronze.ohlcv_daily")
     pq.write_table(table, out_dir / "talib.parquet")
     return {**timings, "seconds": round(timings["read_seconds"] + timings["compute_seconds"], 3)}
 
