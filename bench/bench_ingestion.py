@@ -82,11 +82,14 @@ def stub_process(symbols: int, first: dt.date, last: dt.date) -> Iterator[dict[s
 
 
 def _peak_rss_bytes(pid: int | None = None) -> int | None:
-    if pid is None:
-        # Linux reports ru_maxrss in KiB, macOS in bytes.
+    """Peak RSS of `pid` (default: this process). Linux's VmHWM belongs to the process's
+    own memory, whereas ru_maxrss survives exec: a scenario spawned by a driver that had
+    grown large would report the driver's peak as its own."""
+    status = Path(f"/proc/{pid or 'self'}/status")
+    if pid is None and not status.exists():
+        # Not Linux: ru_maxrss (bytes on macOS).
         scale = 1 if platform.system() == "Darwin" else 1024
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
-    status = Path(f"/proc/{pid}/status")
     if not status.exists():
         return None
     for line in status.read_text().splitlines():
