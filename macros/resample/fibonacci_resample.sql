@@ -155,5 +155,8 @@ final as (
 )
 
 select * from final
+{{ cluster_order('bucket_start') }}
+-- cluster_order: in bucket order on DuckDB, so the daily upsert's delete and its scan for
+-- incomplete buckets read only the newest row groups
 
 {% endmacro %}

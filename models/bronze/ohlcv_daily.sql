@@ -54,4 +54,9 @@ final as (
 
 )
 
+-- Clustered on DuckDB by month, then symbol and date (cluster_order): the resamples' and
+-- patterns' constant session bounds skip every older month's row groups, and within a
+-- month a symbol's rows sit together, which keeps the resamples' hash aggregation local
+-- (a quarter faster than date order). A day's increment is appended in this order too.
 select * from final
+{{ cluster_order("date_trunc('month', date), symbol, date") }}
