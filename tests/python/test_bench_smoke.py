@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import Row, Side
+from bench.report import Row, Side, busy_seconds
 from ingestion.config import REPO_ROOT
 
 SYMBOLS, SESSIONS = 200, 500
@@ -110,3 +110,13 @@ def test_a_target_is_met_only_when_every_condition_was_measured() -> None:
     too_big = Side("ours", 10.0, 1000, 13 * 1024, "")
     assert Row("daily_incremental", "x", too_big, None).met is False
     assert Row("daily_incremental", "x", None, None, "skipped").met is None
+
+
+def test_models_are_timed_by_the_wall_seconds_any_of_them_ran() -> None:
+    spans = {
+        "a": ["2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z"],
+        "b": ["2026-01-01T00:00:01Z", "2026-01-01T00:00:03Z"],  # overlaps a: counted once
+        "other": ["2026-01-01T00:00:03Z", "2026-01-01T00:00:10Z"],  # not one of ours
+        "c": ["2026-01-01T00:00:10Z", "2026-01-01T00:00:11.5Z"],
+    }
+    assert busy_seconds({"model_spans": spans}, ["c", "a", "b"]) == 4.5
