@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 KEY_COLUMNS = ("symbol", "date", "session_index")
 LABEL_COLUMNS = ("forward_return", "label_up", "label_end_date")
+# When the bar landed and when dbt wrote the row: lineage for incremental builds, not features.
+LINEAGE_COLUMNS = ("ingested_at", "built_at")
 TABLE_NAME = "ml_features"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -41,8 +43,8 @@ class FeatureError(ValueError):
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:
-    """Every column that is not a key or a label, in the frame's order."""
-    excluded = {*KEY_COLUMNS, *LABEL_COLUMNS}
+    """Every column that is not a key, a label or lineage, in the frame's order."""
+    excluded = {*KEY_COLUMNS, *LABEL_COLUMNS, *LINEAGE_COLUMNS}
     return [column for column in frame.columns if column not in excluded]
 
 

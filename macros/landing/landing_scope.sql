@@ -59,3 +59,25 @@
         {%- endif -%}
     {%- endif -%}
 {% endmacro %}
+
+
+{#-
+    The first landing partition the reconciliation test reads: in a daily build that
+    consolidated landing into bronze, the staging view's scope (computed from bronze's
+    cursor before this run), so the test reads what this run consolidated. None (all of
+    landing) on full builds, `dbt test` and --vars '{test_scope: all}'.
+-#}
+{% macro landing_test_scope() %}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set bronze = graph.nodes.get('model.' ~ project_name ~ '.ohlcv_daily') -%}
+    {%- if not _scoped_to_this_run(bronze) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set scoped = run_query(
+        'select landing_scope_start from ' ~ ref('stg_polygon__daily_bars') ~ ' limit 1'
+    ) -%}
+    {%- set first = scoped.rows[0][0] if scoped.rows | length > 0 else none -%}
+    {{ return(none if first is none else first | string) }}
+{% endmacro %}

@@ -147,7 +147,8 @@ final as (
         aggregated.vwap,
         cast(aggregated.n_sessions as integer) as n_sessions,
         buckets.bucket_end <= latest_loaded.latest_date as is_complete,
-        aggregated.max_ingested_at
+        aggregated.max_ingested_at,
+        {{ built_at() }} as built_at
     from aggregated
     inner join buckets on aggregated.bucket_number = buckets.bucket_number
     cross join latest_loaded

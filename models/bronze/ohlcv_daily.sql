@@ -1,12 +1,13 @@
 {#- full_refresh=false: once vacuum has removed old landing files this table is the system
-    of record, so --full-refresh must not rebuild it from what landing still holds. -#}
+    of record, so --full-refresh must not rebuild it from what landing still holds. For
+    the same reason a new column is appended (null on older rows), never a rebuild. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['symbol', 'date'],
         incremental_strategy=upsert_strategy(),
         partitioned_by=month_partitioning('date'),
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         full_refresh=false,
     )
 }}
@@ -47,7 +48,8 @@ final as (
         bars.transactions,
         bars.source,
         bars.ingested_at,
-        bars.batch_id
+        bars.batch_id,
+        {{ built_at() }} as built_at
     from bars
     -- valid bars are on sessions by construction (rule not_a_session)
     inner join calendar on bars.date = calendar.session_date

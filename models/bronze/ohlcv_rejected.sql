@@ -1,11 +1,12 @@
 {#- full_refresh=false: once vacuum has removed old landing files this table is the system
-    of record, so --full-refresh must not rebuild it from what landing still holds. -#}
+    of record, so --full-refresh must not rebuild it from what landing still holds. For
+    the same reason a new column is appended (null on older rows), never a rebuild. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['batch_id', 'batch_row'],
         incremental_strategy=upsert_strategy(),
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         full_refresh=false,
     )
 }}
@@ -41,7 +42,8 @@ final as (
         transactions,
         invalid_reason,
         source,
-        ingested_at
+        ingested_at,
+        {{ built_at() }} as built_at
     from rejected
 
 )

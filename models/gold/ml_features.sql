@@ -1,16 +1,36 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['symbol', 'date'],
+    incremental_strategy=upsert_strategy(),
+    partitioned_by=month_partitioning('date'),
+    on_schema_change='fail',
+) }}
+
 {#-
     One row per (symbol, date) once the symbol has `warm_up` earlier bars, with features
     known at that session's close (only the bar itself and earlier ones) and the label:
     whether the close `horizon` bars later is higher. Rows are counted per symbol, as
     everywhere in Silver: a missing session is simply not in the series.
+
+    Incremental: a new or corrected bar changes the labels of the `horizon` bars before
+    it and the features of the bars after it. Per symbol with new Bronze rows, the run
+    rewrites every row from `horizon` bars before its first new bar to its last, reading
+    the `history` bars before those for the look-backs (the symbol whole when a margin of
+    sessions holds fewer, as in candlestick_patterns).
 -#}
 {% set horizon = var('ml_label_horizon') %}
 {% set return_windows = [1, 5, 21, 63] %}
 {% set volatility_windows = [5, 21, 63] %}
 {% set volume_window = 21 %}
 {% set warm_up = 63 %}
+{% set history = warm_up + (horizon | int) + 1 %}
+{% set margin = 2 * history %}
+{% set scope_start = (changed_session_start(margin) if is_incremental() else none) or 0 %}
 {% set bar_sizes = [3, 5, 8, 13, 21, 34] %}
 {% set series = 'partition by symbol order by date' %}
+{% set bar_columns = [
+    'symbol', 'date', 'session_index', 'high', 'low', 'close', 'volume', 'ingested_at'
+] %}
 
 with
 
@@ -35,6 +55,89 @@ patterns as (
 
 {% endfor %}
 
+-- noqa: disable=LT02
+-- (sqlfluff mis-indents the rendered constant bounds of the incremental branch)
+{% if is_incremental() %}
+
+changed as (
+
+    select
+        symbol,
+        min(session_index) as first_new_session
+    from daily
+    where
+        ingested_at > {{ cursor_lookback('ingested_at', this) }}
+        and session_index >= {{ scope_start + margin }}  -- noqa: LT02
+    group by symbol
+
+),
+
+-- Bronze is read directly below, not through `daily`: DuckDB materialises a CTE that is
+-- referenced more than once, which would copy all of history on every run.
+recent as (
+
+    select
+        {%- for column in bar_columns %}
+            bars.{{ column }},
+        {%- endfor %}
+        changed.first_new_session
+    from {{ ref('ohlcv_daily') }} as bars
+    inner join changed on bars.symbol = changed.symbol
+    where
+        bars.session_index >= changed.first_new_session - {{ margin }}
+        -- a constant lower bound lets the engine skip old row groups before joining
+        and bars.session_index >= {{ scope_start }}  -- noqa: LT02
+
+),
+
+short_history as (
+
+    select symbol
+    from recent
+    group by symbol
+    having count(case when session_index < first_new_session then 1 end) < {{ history }}
+
+),
+
+{% endif %}
+
+series as (
+
+    {%- if is_incremental() %}
+
+    select
+        {%- for column in bar_columns %}
+            {{ column }},
+        {%- endfor %}
+        first_new_session
+    from recent
+    where symbol not in (select short_history.symbol from short_history)
+
+    union all
+
+    select
+        {%- for column in bar_columns %}
+            bars.{{ column }},
+        {%- endfor %}
+        changed.first_new_session
+    from {{ ref('ohlcv_daily') }} as bars
+    inner join changed on bars.symbol = changed.symbol
+    where bars.symbol in (select short_history.symbol from short_history)
+
+    {%- else %}
+
+    select
+        {%- for column in bar_columns %}
+            {{ column }},
+        {%- endfor %}
+        -1 as first_new_session
+    from daily
+
+    {%- endif %}
+
+),
+-- noqa: enable=LT02
+
 daily_returns as (
 
     select
@@ -45,10 +148,15 @@ daily_returns as (
         ln(cast(volume as double) + 1) as log_volume,
         (high - low) / close as high_low_range,
         ln(close / lag(close) over ({{ series }})) as log_return,
-        row_number() over ({{ series }}) - 1 as bar_number,
         lead(close, {{ horizon }}) over ({{ series }}) as close_ahead,
-        lead(date, {{ horizon }}) over ({{ series }}) as label_end_date
-    from daily
+        lead(date, {{ horizon }}) over ({{ series }}) as label_end_date,
+        -- the row's label reaches a new bar (or is still pending): it is rewritten
+        coalesce(lead(session_index, {{ horizon }}) over ({{ series }}), 2147483647)
+        >= first_new_session as is_rewritten,
+        -- `warm_up` earlier bars; within the bars read, as on the whole series
+        lag(close, {{ warm_up }}) over ({{ series }}) is not null as is_warmed_up,
+        ingested_at
+    from series
 
 ),
 
@@ -58,7 +166,9 @@ rolling as (
         symbol,
         date,
         session_index,
-        bar_number,
+        is_rewritten,
+        is_warmed_up,
+        ingested_at,
         high_low_range,
         {%- for k in return_windows %}
             ln(close / lag(close, {{ k }}) over ({{ series }})) as return_{{ k }}d,
@@ -114,7 +224,9 @@ features as (
         case
             when rolling.forward_return > 0 then 1
             when rolling.forward_return <= 0 then 0
-        end as label_up
+        end as label_up,
+        rolling.ingested_at,
+        {{ built_at() }} as built_at
     from rolling
     inner join patterns
         on rolling.symbol = patterns.symbol and rolling.date = patterns.date
@@ -126,7 +238,7 @@ features as (
                 and bars_{{ n }}d.bucket_number
                 = {{ integer_divide('rolling.session_index', n) }} - 1
     {%- endfor %}
-    where rolling.bar_number >= {{ warm_up }}
+    where rolling.is_warmed_up and rolling.is_rewritten
 
 )
 

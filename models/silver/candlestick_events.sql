@@ -10,7 +10,9 @@ patterns as (
 
 signals as (
 
-    {{ unpivot('patterns', ['symbol', 'date'], candle_pattern_names(), 'pattern', 'signal') }}
+    {{ unpivot(
+        'patterns', ['symbol', 'date', 'built_at'], candle_pattern_names(), 'pattern', 'signal'
+    ) }}
 
 ),
 
@@ -20,7 +22,8 @@ final as (
         symbol,
         date,
         pattern,
-        signal
+        signal,
+        built_at
     from signals
     where signal != 0
 

@@ -14,7 +14,7 @@
 -#}
 {% set history = candle_history_bars() %}
 {% set margin = 2 * history %}
-{% set scope_start = (candle_scope_start(margin) if is_incremental() else none) or 0 %}
+{% set scope_start = (changed_session_start(margin) if is_incremental() else none) or 0 %}
 {% set bar_columns = [
     'symbol', 'date', 'session_index', 'open', 'high', 'low', 'close', 'ingested_at'
 ] %}
@@ -142,7 +142,8 @@ patterns as (
         {%- for pattern in candle_pattern_names() %}
             cast({{ candle_pattern(pattern) }} as {{ signal_type() }}) as {{ pattern }},
         {%- endfor %}
-        ingested_at
+        ingested_at,
+        {{ built_at() }} as built_at
     from candles
     where session_index >= first_new_session
 

@@ -1,7 +1,9 @@
 {{ config(severity='warn') }}
 -- Sessions an active symbol misses between its first bar and the latest loaded date.
 -- A warning, not an error: thinly traded names legitimately skip sessions without
--- trades, but a burst of these after a run points at a partial ingestion.
+-- trades, but a burst of these after a run points at a partial ingestion. A daily build
+-- checks the sessions from the earliest bar it wrote (changed_since).
+{%- set since = changed_since('ohlcv_daily', 'date') %}
 with
 
 calendar as (
@@ -23,6 +25,15 @@ daily as (
 
 ),
 
+checked as (
+
+    select * from daily
+    {%- if since is not none %}
+        where date >= cast('{{ since }}' as date)
+    {%- endif %}
+
+),
+
 latest as (
 
     select max(date) as latest_date from daily
@@ -38,6 +49,9 @@ expected as (
     cross join latest
     inner join calendar
         on calendar.session_date between symbols.first_trade_date and latest.latest_date
+    {%- if since is not none %}
+        where calendar.session_date >= cast('{{ since }}' as date)
+    {%- endif %}
 
 )
 
@@ -45,8 +59,8 @@ select
     expected.symbol,
     expected.session_date
 from expected
-left join daily
+left join checked
     on
-        expected.symbol = daily.symbol
-        and expected.session_date = daily.date
-where daily.symbol is null
+        expected.symbol = checked.symbol
+        and expected.session_date = checked.date
+where checked.symbol is null

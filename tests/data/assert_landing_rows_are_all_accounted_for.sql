@@ -1,6 +1,9 @@
 -- Every landing row is accounted for: a valid row is in bronze.ohlcv_daily (as itself or
 -- superseded by a later version of the same bar); an invalid row is in ohlcv_rejected.
--- Returns the landing rows that are lost.
+-- Returns the landing rows that are lost. A daily build checks the landing partitions it
+-- consolidated (landing_test_scope); full builds and `dbt test` check all of landing.
+-- depends_on: {{ ref('stg_polygon__daily_bars') }}
+{%- set scope_start = landing_test_scope() %}
 with
 
 landing as (
@@ -13,6 +16,9 @@ landing as (
         batch_row,
         invalid_reason
     from {{ source('polygon', 'raw_ohlcv') }}
+    {%- if scope_start is not none %}
+        where cast(ingest_date as varchar) >= '{{ scope_start }}'
+    {%- endif %}
 
 ),
 

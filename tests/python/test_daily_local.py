@@ -32,6 +32,7 @@ CONDVEST = str(Path(sys.executable).with_name("condvest"))
 RUN_DATE = "2025-12-31"  # the sample market's last session, a Wednesday
 # Columns that say when a row was landed, scored or built, not what it holds.
 RUN_TIME_COLUMNS = {
+    "built_at",
     "ingested_at",
     "max_ingested_at",
     "batch_id",

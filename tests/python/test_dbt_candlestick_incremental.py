@@ -4,7 +4,7 @@ The sample market lands on a staged clock (a day apart, so the 60-minute cursor
 look-back does not make every run see everything as new): history to the Friday before
 NVLX's split, then the split week (its restatement rewrites NVLX's whole history), then
 a back-dated correction of one bar. Each step is a `dbt build` of the model with its
-TA-Lib oracle, so the equal_rowsets test checks every step too; the end state must equal
+TA-Lib oracle, so the matches_talib_oracle test checks every step too; the end state must equal
 a full refresh on a fresh warehouse.
 """
 
@@ -24,7 +24,7 @@ from ingestion.lake import Lake
 from ingestion.landing import land_bars
 from ingestion.sample_market import SPLIT_DATE, SPLIT_SYMBOL, SampleMarket
 from ingestion.watermarks import WatermarkStore
-from tests.python.dbt_helpers import dbt
+from tests.python.dbt_helpers import content_sql, dbt
 
 START = dt.date(2024, 1, 2)
 BEFORE_SPLIT = dt.date(2024, 6, 7)
@@ -46,13 +46,14 @@ def _landed_at(session: dt.date) -> dt.datetime:
 
 def _patterns(warehouse) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute("select * from silver.candlestick_patterns order by all").fetchall()
+        content = content_sql(con, "silver.candlestick_patterns")
+        return con.execute(f"{content} order by all").fetchall()
 
 
 def _row(warehouse, symbol: str, date: dt.date) -> dict[str, object]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cursor = con.execute(
-            "select * from silver.candlestick_patterns where symbol = ? and date = ?",
+            f"{content_sql(con, 'silver.candlestick_patterns')} where symbol = ? and date = ?",
             [symbol, date],
         )
         names = [column[0] for column in cursor.description]

@@ -22,7 +22,7 @@ from ingestion.lake import Lake
 from ingestion.landing import land_bars
 from ingestion.sample_market import SAMPLE_END, SampleMarket
 from ingestion.watermarks import WatermarkStore
-from tests.python.dbt_helpers import dbt
+from tests.python.dbt_helpers import content_sql, dbt
 
 START = dt.date(2024, 1, 2)
 CUTOFF = dt.date(2025, 6, 30)
@@ -36,7 +36,8 @@ SELECT = (
 
 def _features(warehouse) -> pa.Table:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute("select * from gold.ml_features order by symbol, date").to_arrow_table()
+        content = content_sql(con, "gold.ml_features")
+        return con.execute(f"{content} order by symbol, date").to_arrow_table()
 
 
 def _restate_after(lake_dir, calendar, cutoff: dt.date) -> int:
@@ -77,9 +78,13 @@ def built(tmp_path_factory, calendar):
     restated = _restate_after(changed_lake, calendar, CUTOFF)
     dbt(tmp, lake_dir, tmp / "original.duckdb", "build", *SELECT)
     dbt(tmp, changed_lake, tmp / "changed.duckdb", "build", *SELECT)
+    # the original warehouse, then the restatement built incrementally on top of it
+    shutil.copy(tmp / "original.duckdb", tmp / "incremental.duckdb")
+    dbt(tmp, changed_lake, tmp / "incremental.duckdb", "build", *SELECT)
     return {
         "original": _features(tmp / "original.duckdb"),
         "changed": _features(tmp / "changed.duckdb"),
+        "incremental": _features(tmp / "incremental.duckdb"),
         "restated": restated,
     }
 
@@ -109,6 +114,11 @@ def test_later_features_and_the_labels_that_look_past_the_cutoff_change(built):
     ).as_py()
     symbols = len(set(original_before["symbol"].to_pylist()))
     assert 0 < moved <= HORIZON * symbols
+
+
+def test_an_incremental_build_over_the_restatement_equals_a_full_build(built):
+    assert built["incremental"].num_rows == built["changed"].num_rows > 10_000
+    assert built["incremental"].equals(built["changed"])
 
 
 def test_labels_are_null_only_for_the_last_bars_of_each_symbol(built):

@@ -36,7 +36,7 @@ from ingestion.sample_market import (
     SPLIT_SYMBOL,
     SampleMarket,
 )
-from tests.python.dbt_helpers import dbt
+from tests.python.dbt_helpers import content_sql, dbt
 from tests.python.resample_reference import (
     COLUMNS,
     FIBONACCI_SESSIONS,
@@ -226,7 +226,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, calendar: TradingCalendar) -
 def _read(warehouse: Path, landed: Landed) -> Built:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         silver = {
-            n: _normalise(con.execute(f"select * from silver.ohlcv_{n}d").df())
+            n: _normalise(con.execute(content_sql(con, f"silver.ohlcv_{n}d")).df())
             for n in FIBONACCI_SESSIONS
         }
         bronze_daily = _normalise(
@@ -236,7 +236,7 @@ def _read(warehouse: Path, landed: Landed) -> Built:
             ).df()
         )
         candles = con.execute(
-            "select * from silver.candlestick_patterns order by symbol, date"
+            content_sql(con, "silver.candlestick_patterns") + " order by symbol, date"
         ).df()
         rejected = con.execute("select count(*) from bronze.ohlcv_rejected").fetchone()[0]
     return Built(landed, silver, bronze_daily, rejected, candles)

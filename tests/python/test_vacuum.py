@@ -39,7 +39,7 @@ from orchestration.vacuum import (
     consolidation_check,
     vacuum,
 )
-from tests.python.dbt_helpers import dbt
+from tests.python.dbt_helpers import content_sql, dbt
 
 TODAY = dt.date(2024, 4, 20)
 NOW = dt.datetime(2024, 4, 20, 6, 30, tzinfo=dt.UTC)
@@ -184,7 +184,7 @@ def _listing(root: Path) -> set[str]:
 
 def _bronze(warehouse: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {table: sorted(con.execute(f"select * from {table}").fetchall()) for table in BRONZE}
+        return {table: sorted(con.execute(content_sql(con, table)).fetchall()) for table in BRONZE}
 
 
 def _digest(path: Path) -> str:

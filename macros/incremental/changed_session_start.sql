@@ -1,12 +1,13 @@
 {#-
-    The first session_index an incremental candlestick run reads: `margin` sessions
-    before the earliest Bronze row newer than the cursor.
+    The first session_index an incremental run of a per-symbol series model reads:
+    `margin` sessions before the earliest Bronze row newer than the model's cursor
+    (its `ingested_at`, less the look-back window).
 
     Computed before the model runs and written into its SQL as a constant, so the engine
     skips older row groups of Bronze by their statistics. Returns a bound past every
     session when nothing is new, none when there is no answer (then no bound).
 -#}
-{% macro candle_scope_start(margin) %}
+{% macro changed_session_start(margin) %}
     {%- set query -%}
         select min(session_index) - {{ margin }}
         from {{ ref('ohlcv_daily') }}

@@ -1,0 +1,128 @@
+-- noqa: disable=LT02
+-- (sqlfluff cannot indent the SQL that Jinja loops over columns or keys generate here)
+{#-
+    Which rows a data test reads: in a daily `dbt build`, only what the run wrote.
+
+    Every row an incremental model writes carries the run's `built_at`. When `dbt build`
+    has just (re)built a model with that column, its tests check the rows with this run's
+    `built_at`: a few thousand rows instead of the whole history, on DuckDB by zone maps
+    and on Athena by Iceberg file statistics. Key tests (unique on the model's key) check
+    every row sharing a key with those rows, so an old row the upsert failed to replace
+    still fails them. The whole table is tested when:
+      - the model was built from empty or with --full-refresh (every row is this run's);
+      - the command is `dbt test` (a check of what is there, not of one run);
+      - the model was not selected in this build (its rows are not this run's);
+      - a view's parent with `built_at` was not selected (same reason);
+      - `--vars '{test_scope: all}'` (CI and `make test` use it);
+      - the test compares the whole table with another (matches_talib_oracle).
+-#}
+
+{#- Overrides dbt's macro of the same name; a test's own `where` config still applies. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set scope = test_scope_predicate(model) -%}
+    {%- if scope is none and not where -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set conditions = [where] if where else [] -%}
+    {%- set keys = test_key_columns(model) if scope is not none else [] -%}
+    {%- if keys -%}
+        {%- set touched -%}
+            exists (
+                select 1 from {{ relation }} as touched
+                where touched.{{ scope }}
+                {%- for key in keys %}
+                    and touched.{{ key }} = scoped.{{ key }}
+                {%- endfor %}
+            )
+        {%- endset -%}
+        {%- do conditions.append(touched) -%}
+    {%- elif scope is not none -%}
+        {%- do conditions.append('scoped.' ~ scope) -%}
+    {%- endif -%}
+    {#- no alias: tests alias their model themselves (`from {{ model }} as bars`) -#}
+    {{ return('(select * from ' ~ relation ~ ' as scoped where '
+              ~ conditions | join(' and ') ~ ')') }}
+{%- endmacro %}
+
+
+{#- `built_at >= <this run>` when `test_node` may check only this run's rows, else none. -#}
+{% macro test_scope_predicate(test_node) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set metadata = test_node.get('test_metadata') or {} -%}
+    {#- a comparison of two whole tables (the TA-Lib oracle) is never scoped -#}
+    {%- if metadata.get('name') in ['matches_talib_oracle'] -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set tested = graph.nodes.get(test_node.get('attached_node') or '') -%}
+    {{ return('built_at >= ' ~ built_at() if _scoped_to_this_run(tested) else none) }}
+{%- endmacro %}
+
+
+{#-
+    For singular tests: the earliest `date_column` among the rows of model `model_name`
+    this run wrote ('9999-12-31' when it wrote none), or none when the test must read
+    the whole model.
+-#}
+{% macro changed_since(model_name, date_column) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}
+    {%- if not _scoped_to_this_run(node) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set result = run_query(
+        'select min(' ~ date_column ~ ') from ' ~ ref(model_name)
+        ~ ' where built_at >= ' ~ built_at()
+    ) -%}
+    {%- set first = result.rows[0][0] if result.rows | length > 0 else none -%}
+    {{ return('9999-12-31' if first is none else first | string) }}
+{%- endmacro %}
+
+
+{% macro _scoped_to_this_run(node) -%}
+    {%- if not execute or flags.FULL_REFRESH or flags.WHICH != 'build' or node is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set scope = var('test_scope', 'changed') -%}
+    {%- if scope not in ['changed', 'all'] -%}
+        {{ exceptions.raise_compiler_error(
+            "var test_scope must be 'changed' or 'all', not '" ~ scope ~ "'"
+        ) }}
+    {%- endif -%}
+    {%- if scope == 'all' or not _built_this_run(node) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if node.config.get('materialized') == 'view' -%}
+        {%- for parent_id in node.depends_on.get('nodes', []) -%}
+            {%- set parent = graph.nodes.get(parent_id) -%}
+            {%- if parent is not none and 'built_at' in parent.get('columns', {})
+                and not _built_this_run(parent) -%}
+                {{ return(false) }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+
+{% macro _built_this_run(node) -%}
+    {{ return('built_at' in node.get('columns', {}) and node.unique_id in selected_resources) }}
+{%- endmacro %}
+
+
+{#- The key a uniqueness test checks, or [] for any other test. -#}
+{% macro test_key_columns(test_node) -%}
+    {%- set metadata = test_node.get('test_metadata') -%}
+    {%- if metadata is none -%}
+        {{ return([]) }}
+    {%- elif metadata.name == 'unique_combination_of_columns' -%}
+        {{ return(metadata.kwargs.get('combination_of_columns')) }}
+    {%- elif metadata.name == 'unique' -%}
+        {{ return([metadata.kwargs.get('column_name')]) }}
+    {%- endif -%}
+    {{ return([]) }}
+{%- endmacro %}
