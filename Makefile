@@ -38,12 +38,15 @@ $(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
 	# --inexact keeps uv itself in the venv; --frozen installs exactly uv.lock.
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --extra dev --extra athena
+	# --compile-bytecode: every condvest and dbt start imports dbt, pandas and scikit-learn;
+	# without .pyc files (PYTHONDONTWRITEBYTECODE, read-only installs) that is 5 s a start.
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --compile-bytecode \
+		--extra dev --extra athena
 	touch $@
 
 $(SAGEMAKER_STAMP): $(STAMP)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --extra dev --extra athena \
-		--extra sagemaker
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --compile-bytecode \
+		--extra dev --extra athena --extra sagemaker
 	touch $@
 
 install: $(STAMP)

@@ -2,13 +2,14 @@
 
     python -m bench --symbols 10000 --sessions 2520 --out bench/out [--results]
 
-On the generated market (bench.generate_market, last session held back): the full build
-from empty and the daily incremental run (bench.bench_dbt), the six resamples in full
-against pandas, the 61 candlestick patterns against TA-Lib per symbol, the Bronze
-consolidation against the seed's per-symbol-day files (bench.peers); then ML training and
-one day's prediction (bench.bench_ml, on its own two-year market) and ingestion of one
-session and one year from the local Polygon server (bench.bench_ingestion). Every stage
-runs in its own process (dbt, each peer, ML, each ingestion scenario), so each peak RSS
+On the generated market (bench.generate_market): `dbt build` from empty with the last
+session held back, then `condvest daily` for that session, served by the local Polygon
+server (bench.bench_daily); the six resamples in full against polars and pandas, the 61
+candlestick patterns against TA-Lib per symbol, the Bronze consolidation against the
+seed's per-symbol-day files (bench.peers); then ML training and one day's prediction
+(bench.bench_ml, on its own two-year market) and ingestion of one session and one year
+from the local Polygon server (bench.bench_ingestion). Every stage runs in its own
+process (dbt, `condvest daily`, each peer, ML, each ingestion scenario), so each peak RSS
 is that stage's alone. Writes <out>/bench_<S>x<M>.json and .md, and with --scale a plot
 of time against market size (<out>/bench_<S>x<M>_scaling.png); --results copies them to
 bench/results/. Exits 1 if a peer's output differs from dbt's (the comparison would not
@@ -30,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from bench import bench_dbt, bench_ingestion, report
+from bench import bench_daily, bench_ingestion, report
 from bench.bench_candles import MODEL, differences
 from bench.dbt_runs import Dbt, market, run_timed
 from bench.peers import resample_agreement, run_peer, talib_signals
@@ -43,23 +44,27 @@ INGESTION_SESSIONS = 252  # "one year"
 
 
 def market_stages(symbols: int, sessions: int, out: Path, seed_files: int) -> dict[str, Any]:
-    """The dbt stages and their peers on one market, in the order they share a warehouse:
-    full build, daily run, then each full recompute with its peer on the whole market."""
+    """The stages on one market, in the order they share a warehouse: the first build and
+    the timed day (bench.bench_daily), then each full recompute with its peers on the
+    whole market."""
     generated = market(symbols, sessions, out)
     work = out / f"work_{symbols}x{sessions}"
-    dbt = Dbt.fresh(generated.lake, work / "dbt")
+    dbt = Dbt.fresh(work / "lake", work / "dbt")
     peers = work / "peers"
-    stages: dict[str, Any] = {"market": generated.info, **bench_dbt.build(generated, dbt)}
+    stages: dict[str, Any] = {"market": generated.info, **bench_daily.run_stage(generated, dbt)}
     warehouse = ["--warehouse", str(dbt.warehouse)]
     stages["per_file_consolidation"] = run_peer(
         "per-file", peers, "--lake", str(generated.lake), "--files", str(seed_files)
     )
     stages["resamples_full"] = dbt("run", "--select", *report.RESAMPLES, "--full-refresh")
-    stages["pandas_resample"] = run_peer("resample", peers, *warehouse)
+    stages["pandas_resample"] = run_peer("pandas", peers, *warehouse)
+    stages["polars_resample"] = run_peer("polars", peers, *warehouse)
     stages["candles_full"] = dbt("run", *MODEL, "--full-refresh")
     stages["talib_per_symbol"] = run_peer("talib", peers, *warehouse)
     with duckdb.connect(str(dbt.warehouse), read_only=True) as con:
-        stages["resample_agreement"] = resample_agreement(con, peers)
+        stages["resample_agreement"] = {
+            peer: resample_agreement(con, peers, peer) for peer in ("pandas", "polars")
+        }
         stages["candle_agreement"] = differences(
             con, f"select * from silver.{report.CANDLES}", talib_signals(peers)
         )
@@ -79,7 +84,7 @@ def ml_stage(symbols: int, years: int, out: Path) -> dict[str, Any]:
 def agreement_ok(stages: dict[str, Any]) -> bool:
     candles = stages["candle_agreement"]
     return (
-        stages["resample_agreement"]["agree"]
+        all(peer["agree"] for peer in stages["resample_agreement"].values())
         and not candles["not_ties"]
         and candles["unmatched_rows"] == 0
     )
@@ -92,6 +97,9 @@ def _machine() -> dict[str, Any]:
         "memory_gib": round(memory / 2**30, 1),
         "platform": platform.platform(),
         "python": platform.python_version(),
+        # Without a bytecode cache every process compiles what it imports (seconds for dbt
+        # and scikit-learn): part of each process's start-up here.
+        "python_writes_bytecode": not sys.flags.dont_write_bytecode,
     }
 
 

@@ -34,7 +34,7 @@ import pyarrow.dataset as ds
 import talib
 
 from bench.dbt_runs import Dbt, market, save_result
-from tests.python.talib_ties import PRICES, is_tie
+from oracle.talib_candles import PRICES, is_tie
 
 PATTERNS = talib.get_function_groups()["Pattern Recognition"]
 BRONZE = ["--select", "staging", "bronze", "trading_calendar"]
@@ -78,7 +78,7 @@ def differences(
     con: duckdb.DuckDBPyConnection, ours: str, talib_rows: pa.Table | ds.Dataset
 ) -> dict:
     """Cells where the dbt table and TA-Lib differ, plus unmatched rows; each differing
-    cell is classified as a tie or not (see tests/python/talib_ties.py)."""
+    cell is classified as a tie or not (see oracle/talib_candles.py)."""
     con.register("talib_rows", talib_rows)
     names = [name.lower() for name in PATTERNS]
     joined = f"({ours}) as ours full outer join talib_rows using (symbol, date)"

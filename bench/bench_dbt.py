@@ -29,7 +29,7 @@ SELECTION = [
 RESAMPLES = [f"ohlcv_{n}d" for n in (3, 5, 8, 13, 21, 34)]
 
 
-def _rows(warehouse: Path) -> dict[str, int]:
+def row_counts(warehouse: Path) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = ["bronze.ohlcv_daily", "bronze.ohlcv_rejected"] + [
             f"silver.{model}" for model in RESAMPLES
@@ -43,9 +43,9 @@ def build(generated: Market, dbt: Dbt) -> dict[str, object]:
     with generated.last_session_held_back():
         seed = dbt("seed")
         full = dbt("run", *SELECTION)
-        full_rows = _rows(dbt.warehouse)
+        full_rows = row_counts(dbt.warehouse)
     daily = dbt("run", *SELECTION)
-    daily_rows = _rows(dbt.warehouse)
+    daily_rows = row_counts(dbt.warehouse)
     landed = full_rows["bronze.ohlcv_daily"] + full_rows["bronze.ohlcv_rejected"]
     new_rows = daily_rows["bronze.ohlcv_daily"] - full_rows["bronze.ohlcv_daily"]
     return {

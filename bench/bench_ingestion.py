@@ -26,16 +26,15 @@ import multiprocessing
 import platform
 import pstats
 import resource
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from bench.market_server import server_process
 from ingestion.calendar import load_calendar
 from ingestion.config import REPO_ROOT
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv
@@ -51,34 +50,13 @@ PEAK_RSS_TARGET = 1 << 30  # bytes, per scenario process
 DEFAULT_END = dt.date(2024, 12, 31)
 
 
-@contextmanager
-def stub_process(symbols: int, first: dt.date, last: dt.date) -> Iterator[dict[str, Any]]:
+def stub_process(
+    symbols: int, first: dt.date, last: dt.date
+) -> AbstractContextManager[dict[str, Any]]:
     """Run the stub in a subprocess; yield its base_url, api_key and pid."""
-    command = [
-        sys.executable,
-        "-m",
-        STUB_MODULE,
-        f"--symbols={symbols}",
-        f"--warm-from={first}",
-        f"--warm-to={last}",
-    ]
-    process = subprocess.Popen(
-        command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    return server_process(
+        STUB_MODULE, f"--symbols={symbols}", f"--warm-from={first}", f"--warm-to={last}"
     )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    try:
-        ready = process.stdout.readline()
-        if not ready:
-            raise RuntimeError(f"the stub exited with {process.wait()} before it was ready")
-        yield {**json.loads(ready), "pid": process.pid}
-    finally:
-        process.stdin.close()  # the stub serves until its stdin closes
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _peak_rss_bytes(pid: int | None = None) -> int | None:

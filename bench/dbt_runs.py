@@ -12,9 +12,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.generate_market import generate
 from ingestion.config import REPO_ROOT
@@ -83,10 +85,13 @@ class Dbt:
         work.mkdir(parents=True)
         return cls(lake, work)
 
-    def __call__(self, *args: str) -> dict[str, object]:
-        """Run dbt under GNU time: wall seconds (start-up included), peak RSS (MiB), the
-        seconds dbt reports for the whole invocation and for each model it ran."""
-        env = {
+    @property
+    def target(self) -> Path:
+        return self.work / "target"
+
+    def env(self) -> dict[str, str]:
+        """The environment dbt runs in: this lake and warehouse, the repo's profile."""
+        return {
             **os.environ,
             "LAKE_ROOT": str(self.lake),
             "WAREHOUSE_PATH": str(self.warehouse),
@@ -94,38 +99,55 @@ class Dbt:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DUCKDB_MEMORY_LIMIT": os.environ.get("DUCKDB_MEMORY_LIMIT", "6GB"),
         }
+
+    def __call__(self, *args: str) -> dict[str, object]:
+        """Run dbt under GNU time: wall seconds (start-up included), peak RSS (MiB), the
+        seconds dbt reports for the whole invocation and for each model it ran."""
         dbt = str(Path(sys.executable).with_name("dbt"))
-        target = self.work / "target"
-        target.mkdir(exist_ok=True)
-        command = [dbt, *args, "--project-dir", str(REPO_ROOT), "--target-path", str(target)]
-        timed = run_timed(command, env, f"dbt {' '.join(args)}")
-        results = json.loads((target / "run_results.json").read_text())
+        self.target.mkdir(exist_ok=True)
+        command = [dbt, *args, "--project-dir", str(REPO_ROOT), "--target-path", str(self.target)]
+        timed = run_timed(command, self.env(), f"dbt {' '.join(args)}")
+        results = json.loads((self.target / "run_results.json").read_text())
         return {
             "seconds": timed.seconds,
             "peak_rss_mib": timed.peak_rss_mib,
             "dbt_elapsed_seconds": round(results["elapsed_time"], 2),
-            "model_seconds": {
-                node["unique_id"].split(".")[-1]: round(node["execution_time"], 3)
+            **node_timings(
+                (node["unique_id"], node["status"], node["execution_time"], node["timing"])
                 for node in results["results"]
-                if node["unique_id"].startswith("model.")
-            },
-            # When each model compiled and ran: models of one invocation run two at a
-            # time, so the wall time of a group is a span, not a sum of execution times.
-            "model_spans": {
-                node["unique_id"].split(".")[-1]: [
-                    node["timing"][0]["started_at"],
-                    node["timing"][-1]["completed_at"],
-                ]
-                for node in results["results"]
-                if node["unique_id"].startswith("model.") and node["timing"]
-            },
+            ),
         }
+
+
+def node_timings(
+    nodes: Iterable[tuple[str, str, float, list[dict[str, str]]]],
+) -> dict[str, Any]:
+    """Per model of one dbt invocation, from (unique_id, status, execution seconds, timing)
+    per node: its execution seconds and its span (when it compiled and when it finished;
+    the wall time of a group of models is a span, not a sum of execution times, when
+    models run concurrently); and how many nodes of each type ended in each status (a
+    build runs seeds and tests too)."""
+    seconds: dict[str, float] = {}
+    spans: dict[str, list[str]] = {}
+    counts: Counter[str] = Counter()
+    for unique_id, status, execution, timing in nodes:
+        kind, name = unique_id.split(".")[0], unique_id.split(".")[-1]
+        counts[f"{kind} {status}"] += 1
+        if kind != "model":
+            continue
+        seconds[name] = round(execution, 3)
+        if timing:
+            spans[name] = [timing[0]["started_at"], timing[-1]["completed_at"]]
+    return {"model_seconds": seconds, "model_spans": spans, "nodes": dict(sorted(counts.items()))}
 
 
 @dataclass(frozen=True)
 class Timed:
     seconds: float  # wall, interpreter start-up included
     peak_rss_mib: int
+    started_at: float = 0.0  # epoch seconds when the process was started
+    stdout: str = ""
+    stderr: str = ""
 
 
 def run_timed(command: list[str], env: dict[str, str] | None = None, what: str = "") -> Timed:
@@ -134,6 +156,7 @@ def run_timed(command: list[str], env: dict[str, str] | None = None, what: str =
     of the output if it fails."""
     with tempfile.NamedTemporaryFile(prefix="rss-", suffix=".txt") as rss_file:
         timed = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *command]
+        started_at = time.time()
         started = time.perf_counter()
         result = subprocess.run(
             timed, env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False
@@ -143,7 +166,13 @@ def run_timed(command: list[str], env: dict[str, str] | None = None, what: str =
             output = result.stdout[-4000:] + result.stderr[-2000:]
             raise RuntimeError(f"{what or command[0]} failed:\n{output}")
         peak_kib = int(Path(rss_file.name).read_text().split()[-1])
-    return Timed(seconds=round(wall, 2), peak_rss_mib=round(peak_kib / 1024))
+    return Timed(
+        seconds=round(wall, 2),
+        peak_rss_mib=round(peak_kib / 1024),
+        started_at=started_at,
+        stdout=result.stdout,
+        stderr=result.stderr,
+    )
 
 
 def save_result(result: dict[str, object], path: Path) -> None:

@@ -2,7 +2,8 @@
 beside dbt. Each runs in its own process (`run_peer`, under GNU time) so its wall time and
 peak RSS are its own, never the benchmark driver's:
 
-    python -m bench.peers resample --warehouse W --out-dir D   # pandas, the six resamples
+    python -m bench.peers pandas --warehouse W --out-dir D     # pandas, the six resamples
+    python -m bench.peers polars --warehouse W --out-dir D     # polars, the six resamples
     python -m bench.peers talib --warehouse W --out-dir D      # TA-Lib per symbol, 61 patterns
     python -m bench.peers per-file --lake L --files K --out-dir D  # the seed's consolidation
 
@@ -12,6 +13,7 @@ Each writes `D/<name>.json` (its own timings) and what the driver checks against
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import tempfile
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -88,7 +91,66 @@ def pandas_resamples(daily: pd.DataFrame, calendar: pd.DataFrame) -> dict[int, p
     return out
 
 
-def resample_peer(warehouse: Path, out_dir: Path) -> dict[str, object]:
+def polars_resamples(daily: pl.DataFrame, calendar: pd.DataFrame) -> dict[int, pl.DataFrame]:
+    """The six resamples the idiomatic polars way: one lazy group_by().agg per size,
+    collected together (polars plans the six at once and runs them on every core).
+    first() and last() follow the frame's order within a group, so `daily` is sorted by
+    (symbol, date); Bronze's valid bars have no null price, so they are the first open and
+    last close available, as in dbt."""
+    has_vwap = pl.col("vwap").is_not_null()
+    bars = daily.lazy().with_columns(
+        vwap_x_volume=pl.when(has_vwap).then(pl.col("vwap") * pl.col("volume")),
+        volume_with_vwap=pl.when(has_vwap).then(pl.col("volume")),
+    )
+    latest = daily["date"].max()
+    sessions = pl.from_pandas(calendar[["session_date", "session_index"]]).lazy()
+    plans = [
+        _polars_resample(bars, _polars_spans(sessions, size), size, latest)
+        for size in FIBONACCI_SESSIONS
+    ]
+    return dict(zip(FIBONACCI_SESSIONS, pl.collect_all(plans), strict=True))
+
+
+def _polars_spans(sessions: pl.LazyFrame, size: int) -> pl.LazyFrame:
+    """Each bucket's first and last calendar session."""
+    return sessions.group_by((pl.col("session_index") // size).alias("bucket_number")).agg(
+        bucket_start=pl.col("session_date").min().dt.date(),
+        bucket_end=pl.col("session_date").max().dt.date(),
+    )
+
+
+def _polars_resample(
+    bars: pl.LazyFrame, spans: pl.LazyFrame, size: int, latest: dt.date
+) -> pl.LazyFrame:
+    return (
+        bars.group_by("symbol", (pl.col("session_index") // size).alias("bucket_number"))
+        .agg(
+            open=pl.col("open").first(),
+            high=pl.col("high").max(),
+            low=pl.col("low").min(),
+            close=pl.col("close").last(),
+            volume=pl.col("volume").sum(),
+            n_sessions=pl.len(),
+            vwap_x_volume=pl.col("vwap_x_volume").sum(),
+            volume_with_vwap=pl.col("volume_with_vwap").sum(),
+        )
+        .with_columns(
+            # No session with a vwap (or no volume behind them): null, as dbt's nullif.
+            vwap=pl.when(pl.col("volume_with_vwap") != 0).then(
+                pl.col("vwap_x_volume") / pl.col("volume_with_vwap")
+            )
+        )
+        .drop("vwap_x_volume", "volume_with_vwap")
+        .join(spans, on="bucket_number", how="left")
+        .with_columns(is_complete=pl.col("bucket_end") <= latest)
+    )
+
+
+def _calendar() -> pd.DataFrame:
+    return load_calendar_frame(str(REPO_ROOT / "seeds" / "trading_calendar.csv"))
+
+
+def pandas_peer(warehouse: Path, out_dir: Path) -> dict[str, object]:
     """Read Bronze into pandas, resample it six ways (timed apart), keep the results."""
     started = time.perf_counter()
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -98,24 +160,47 @@ def resample_peer(warehouse: Path, out_dir: Path) -> dict[str, object]:
     daily = table.to_pandas(strings_to_categorical=True, date_as_object=False)
     del table
     read = _seconds_since(started)
-    calendar = load_calendar_frame(str(REPO_ROOT / "seeds" / "trading_calendar.csv"))
+    calendar = _calendar()
     started = time.perf_counter()
     frames = pandas_resamples(daily, calendar)
     compute = _seconds_since(started)
     for sessions, frame in frames.items():
         frame.to_parquet(out_dir / f"pandas_{sessions}d.parquet", index=False)
+    return _timings(len(daily), read, compute, {n: len(frame) for n, frame in frames.items()})
+
+
+def polars_peer(warehouse: Path, out_dir: Path) -> dict[str, object]:
+    """Read Bronze into polars (DuckDB hands it over as Arrow), resample it six ways
+    (timed apart), keep the results."""
+    started = time.perf_counter()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        daily = con.execute(DAILY).pl()
+    read = _seconds_since(started)
+    calendar = _calendar()
+    started = time.perf_counter()
+    frames = polars_resamples(daily, calendar)
+    compute = _seconds_since(started)
+    for sessions, frame in frames.items():
+        frame.write_parquet(out_dir / f"polars_{sessions}d.parquet")
+    return _timings(len(daily), read, compute, {n: len(frame) for n, frame in frames.items()})
+
+
+def _timings(rows: int, read: float, compute: float, rows_out: dict[int, int]) -> dict[str, object]:
     return {
-        "rows": len(daily),
+        "rows": rows,
         "read_seconds": read,
         "compute_seconds": compute,
         "seconds": round(read + compute, 3),
-        "rows_out": {f"{n}d": len(frame) for n, frame in frames.items()},
+        "rows_out": {f"{n}d": count for n, count in rows_out.items()},
     }
 
 
-def resample_agreement(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, object]:
-    """Per size: dbt's rows against pandas', joined on (symbol, bucket_number); rows only
-    one side has, and rows where any column differs. `agree` only if all are zero."""
+def resample_agreement(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, peer: str = "pandas"
+) -> dict[str, object]:
+    """Per size: dbt's rows against the peer's (`pandas` or `polars`), joined on (symbol,
+    bucket_number); rows only one side has, and rows where any column differs. `agree`
+    only if all are zero."""
     differs = " or ".join(f"d.{c} is distinct from p.{c}" for c in EXACT)
     vwap_differs = (
         "(d.vwap is null) <> (p.vwap is null)"
@@ -123,8 +208,8 @@ def resample_agreement(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[st
     )
     sizes = {}
     for sessions in FIBONACCI_SESSIONS:
-        pandas = out_dir / f"pandas_{sessions}d.parquet"
-        dbt_rows, pandas_rows, unmatched, different, vwap = con.execute(f"""
+        peer_file = out_dir / f"{peer}_{sessions}d.parquet"
+        dbt_rows, peer_rows, unmatched, different, vwap = con.execute(f"""
             select count(d.symbol), count(p.symbol),
                    count(*) filter (where d.symbol is null or p.symbol is null),
                    count(*) filter (where {differs}), count(*) filter (where {vwap_differs})
@@ -132,18 +217,18 @@ def resample_agreement(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[st
             full outer join (
                 select * replace (bucket_start::date as bucket_start,
                                   bucket_end::date as bucket_end)
-                from read_parquet('{pandas}')
+                from read_parquet('{peer_file}')
             ) as p using (symbol, bucket_number)""").fetchone()
         sizes[f"{sessions}d"] = {
             "dbt_rows": dbt_rows,
-            "pandas_rows": pandas_rows,
+            "peer_rows": peer_rows,
             "unmatched_rows": unmatched,
             "differing_rows": different,
             "vwap_differing_rows": vwap,
         }
     problems = sum(s["unmatched_rows"] + s["differing_rows"] + s["vwap_differing_rows"]
                    for s in sizes.values())  # fmt: skip
-    return {"agree": problems == 0, "vwap_rtol": VWAP_RTOL, "sizes": sizes}
+    return {"peer": peer, "agree": problems == 0, "vwap_rtol": VWAP_RTOL, "sizes": sizes}
 
 
 def talib_peer(warehouse: Path, out_dir: Path) -> dict[str, object]:
@@ -211,14 +296,16 @@ def run_peer(name: str, out_dir: Path, *args: str) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("peer", choices=["resample", "talib", "per-file"])
+    parser.add_argument("peer", choices=["pandas", "polars", "talib", "per-file"])
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--warehouse", type=Path)
     parser.add_argument("--lake", type=Path)
     parser.add_argument("--files", type=int, default=5_000)
     args = parser.parse_args(argv)
-    if args.peer == "resample":
-        result = resample_peer(args.warehouse, args.out_dir)
+    if args.peer == "pandas":
+        result = pandas_peer(args.warehouse, args.out_dir)
+    elif args.peer == "polars":
+        result = polars_peer(args.warehouse, args.out_dir)
     elif args.peer == "talib":
         result = talib_peer(args.warehouse, args.out_dir)
     else:

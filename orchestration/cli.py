@@ -270,6 +270,7 @@ def daily(
         "summary": last.summary,
         "error": last.error,
         "document": last.document,
+        "state_seconds": last.state_seconds,
     }
     if Path(warehouse_path(env)).exists():
         report["warehouse"] = warehouse_counts(
@@ -294,6 +295,7 @@ def _run_json(result: DailyResult) -> dict[str, Any]:
         "states": result.states,
         "error": result.error,
         "summary": result.summary,
+        "state_seconds": result.state_seconds,
     }
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ class DailyResult:
     document: dict[str, Any]
     summary: dict[str, Any] | None = None
     error: dict[str, str] | None = None
+    # Wall seconds of each Task state run, in order: where a day's time went.
+    state_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -184,6 +187,7 @@ def run_daily(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
     states = asl.states()
     document: dict[str, Any] = {"input": {"date": requested.isoformat()} if requested else {}}
     visited: list[str] = []
+    seconds: dict[str, float] = {}
     name = asl.definition()["StartAt"]
     while True:
         state = states[name]
@@ -191,9 +195,11 @@ def run_daily(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
         kind = state["Type"]
         if kind == "Task":
             log.info("daily step", extra={"step": name, "execution": steps.execution})
+            started = time.perf_counter()
             try:
                 result = getattr(steps, name)(document)
             except Exception as exc:
+                seconds[name] = round(time.perf_counter() - started, 2)
                 target = asl.catch_target(state)
                 if target is None:
                     raise
@@ -205,6 +211,7 @@ def run_daily(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
                     document["error"] = error
                 name = target
                 continue
+            seconds[name] = round(time.perf_counter() - started, 2)
             document = _place(document, name, result)
             name = state["Next"]
         elif kind == "Choice":
@@ -213,7 +220,9 @@ def run_daily(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
             document = asl.pass_result(state, document)
             name = state["Next"]
         elif kind == "Succeed":
-            return DailyResult(SUCCEEDED, visited, document, _summary(document))
+            return DailyResult(
+                SUCCEEDED, visited, document, _summary(document), state_seconds=seconds
+            )
         elif kind == "Fail":
             return DailyResult(
                 FAILED,
@@ -221,6 +230,7 @@ def run_daily(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
                 document,
                 _summary(document),
                 {"Error": state["Error"], "Cause": state["Cause"]},
+                state_seconds=seconds,
             )
         else:
             raise asl.DefinitionError(f"state {name}: type {kind} is not run locally")

@@ -94,6 +94,13 @@ def format_report(result: Mapping[str, Any]) -> str:
             "  top predictions: "
             + ", ".join(f"{row['symbol']} {row['probability_up']:.3f}" for row in top)
         )
+    seconds = result.get("state_seconds") or {}
+    if seconds:
+        slowest = sorted(seconds.items(), key=lambda item: -item[1])[:4]
+        lines.append(
+            f"  seconds: {sum(seconds.values()):.1f} in the steps; "
+            + ", ".join(f"{name} {value:.1f}" for name, value in slowest)
+        )
     if result.get("error"):
         error = (result.get("document") or {}).get("error") or result["error"]
         lines.append(f"  error: {error}")

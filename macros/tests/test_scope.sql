@@ -24,25 +24,39 @@
     {%- if scope is none and not where -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set conditions = [where] if where else [] -%}
     {%- set keys = test_key_columns(model) if scope is not none else [] -%}
-    {%- if keys -%}
-        {%- set touched -%}
-            exists (
-                select 1 from {{ relation }} as touched
-                where touched.{{ scope }}
-                {%- for key in keys %}
-                    and touched.{{ key }} = scoped.{{ key }}
-                {%- endfor %}
-            )
-        {%- endset -%}
-        {%- do conditions.append(touched) -%}
-    {%- elif scope is not none -%}
+    {%- if keys and not _has_older_rows(relation) -%}
+        {#- every row is this run's (a first build): the plain test, not a self-join -#}
+        {%- set keys = [] -%}
+        {%- set scope = none -%}
+    {%- endif -%}
+    {%- if scope is none and not where -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set conditions = [where] if where else [] -%}
+    {%- if scope is not none and not keys -%}
         {%- do conditions.append('scoped.' ~ scope) -%}
     {%- endif -%}
+    {%- set rows -%}
+        select scoped.* from {{ relation }} as scoped
+        {% if keys %}
+            {#- a join to the distinct keys, not `exists`: engines decorrelate `exists`
+                into a join that hashes the whole table -#}
+            inner join (
+                select distinct {{ keys | join(', ') }} from {{ relation }}
+                where {{ scope }}
+            ) as touched
+                on
+                {%- for key in keys %}
+                    {{ 'and ' if not loop.first }}touched.{{ key }} = scoped.{{ key }}
+                {%- endfor %}
+        {% endif %}
+        {% if conditions %}
+            where {{ conditions | join(' and ') }}
+        {%- endif %}
+    {%- endset -%}
     {#- no alias: tests alias their model themselves (`from {{ model }} as bars`) -#}
-    {{ return('(select * from ' ~ relation ~ ' as scoped where '
-              ~ conditions | join(' and ') ~ ')') }}
+    {{ return('(' ~ rows ~ ')') }}
 {%- endmacro %}
 
 
@@ -106,6 +120,14 @@
         {%- endfor -%}
     {%- endif -%}
     {{ return(true) }}
+{%- endmacro %}
+
+
+{% macro _has_older_rows(relation) -%}
+    {%- set older = run_query(
+        'select 1 from ' ~ relation ~ ' where built_at < ' ~ built_at() ~ ' limit 1'
+    ) -%}
+    {{ return(older.rows | length > 0) }}
 {%- endmacro %}
 
 

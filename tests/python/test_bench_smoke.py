@@ -1,6 +1,7 @@
 """`python -m bench` end to end at a small size: every stage measured, beside its peer,
-on the same work (pandas equals the dbt resamples, TA-Lib the dbt patterns), and the
-JSON and markdown written. The timings at this size say nothing about the targets."""
+on the same work (pandas and polars equal the dbt resamples, TA-Lib the dbt patterns),
+`condvest daily` timed on a routine day, and the JSON and markdown written. The timings
+at this size say nothing about the targets."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ SYMBOLS, SESSIONS = 200, 500
 COMMAND = ["--symbols", str(SYMBOLS), "--sessions", str(SESSIONS), "--scale", "none",
            "--ml-years", "1", "--seed-files", "1000"]  # fmt: skip
 STAGES = {
-    "full_build": False,
+    "first_build": False,
     "consolidation": True,
-    "daily_incremental": False,
+    "daily": False,
     "silver_daily_update": True,
     "candlestick_daily": False,
     "resamples_full": True,
+    "resamples_full_pandas": True,
     "candlestick_patterns": True,
     "ml_training": False,
     "ml_prediction": False,
@@ -69,18 +71,43 @@ def test_every_stage_is_timed_beside_its_peer(bench_run: tuple[dict, str]) -> No
         else:
             assert row["peer"] is None, stage
     assert result["market"]["symbols"] == SYMBOLS
-    assert result["stages"]["daily_incremental"]["new_bars"] > 0
     assert result["stages"]["per_file_consolidation"]["files"] == 1000
+    assert rows["resamples_full"]["peer"]["name"] == "polars group_by"
+    assert rows["resamples_full_pandas"]["peer"]["name"] == "pandas groupby"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_first_build_and_the_day_are_what_users_run(bench_run: tuple[dict, str]) -> None:
+    stages = bench_run[0]["stages"]
+    first = stages["first_build"]
+    assert first["nodes"]["seed success"] == 1
+    assert first["nodes"].get("test pass", 0) > 0  # `dbt build`: the data tests ran
+    daily = stages["daily"]
+    assert daily["status"] == "SUCCEEDED"
+    # A routine day: the held-back session fetched from the server, no training, predictions.
+    assert daily["rows_fetched"] == stages["setup"]["served_rows"] == daily["new_bars"] > 0
+    assert "Train" not in daily["states"]
+    assert {"FetchOhlcv", "DbtBuild", "Predict", "Vacuum"} <= set(daily["states"])
+    assert daily["predictions"] > 0
+    seconds = daily["state_seconds"]  # from the -v log: every Task state was found in it
+    assert set(seconds) >= {"start-up", "FetchOhlcv", "DbtBuild", "Predict", "Vacuum"}
+    assert min(seconds.values()) >= 0
+    # The day's dbt build ran every model, its resamples among them (the breakdown rows).
+    assert set(daily["dbt_build"]["model_seconds"]) >= {"ohlcv_daily", "ohlcv_3d", "ml_features"}
+    assert daily["dbt_build"]["nodes"].get("test pass", 0) > 0
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_the_peers_did_the_same_work(bench_run: tuple[dict, str]) -> None:
     result, _ = bench_run
-    resample = result["stages"]["resample_agreement"]
-    assert resample["agree"]
-    for size in resample["sizes"].values():
-        assert size["dbt_rows"] == size["pandas_rows"] > 0
+    agreement = result["stages"]["resample_agreement"]
+    assert set(agreement) == {"pandas", "polars"}
+    for resample in agreement.values():
+        assert resample["agree"]
+        for size in resample["sizes"].values():
+            assert size["dbt_rows"] == size["peer_rows"] > 0
     candles = result["stages"]["candle_agreement"]
     assert candles["not_ties"] == []
     assert candles["unmatched_rows"] == 0
@@ -97,6 +124,8 @@ def test_the_markdown_table_has_a_line_per_stage(bench_run: tuple[dict, str]) ->
     for row in result["table"]:
         assert f"| {row['label']} |" in text
     assert "pandas equals dbt" in text
+    assert "polars equals dbt" in text
+    assert "| DbtBuild |" in text  # the day's seconds per state
 
 
 def test_a_target_is_met_only_when_every_condition_was_measured() -> None:
@@ -107,9 +136,11 @@ def test_a_target_is_met_only_when_every_condition_was_measured() -> None:
     assert Row("silver_daily_update", "x", slow, peer).met is False  # ratio 15
     unmeasured = Side("peer", None, 1000, 100, "")
     assert Row("silver_daily_update", "x", fast, unmeasured).met is None
-    too_big = Side("ours", 10.0, 1000, 13 * 1024, "")
-    assert Row("daily_incremental", "x", too_big, None).met is False
-    assert Row("daily_incremental", "x", None, None, "skipped").met is None
+    too_big = Side("ours", 10.0, 1000, 9 * 1024, "")  # peak above 8 GiB
+    assert Row("daily", "x", too_big, None).met is False
+    too_slow = Side("ours", 21.0, 1000, 100, "")
+    assert Row("daily", "x", too_slow, None).met is False  # wall above 20 s
+    assert Row("daily", "x", None, None, "skipped").met is None
 
 
 def test_models_are_timed_by_the_wall_seconds_any_of_them_ran() -> None:

@@ -146,7 +146,7 @@ def test_the_daily_build_tests_the_rows_it_wrote(scoped):
     assert run_start in sql["ml_features__relationships_by_key"]
     # a key test reads every row sharing a key with this run's rows
     unique = sql["unique_combination_of_columns_ohlcv_daily_symbol__date"]
-    assert "exists (" in unique and "touched.symbol = scoped.symbol" in unique
+    assert "inner join (" in unique and "touched.symbol = scoped.symbol" in unique
     # tables that are rebuilt whole are tested whole
     assert "built_at" not in sql["dim_symbol__not_null_columns"]
     tests = [status for node, status in scoped["daily"].items() if node.startswith("test.")]
