@@ -11,9 +11,12 @@ import subprocess
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from ingestion import fetch
+from ingestion.bars import LANDING_OHLCV_SCHEMA
 from ingestion.config import REPO_ROOT
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.lake import Lake
@@ -121,7 +124,49 @@ def scoped(tmp_path_factory, calendar):
     outcome["all"] = _dbt_outcome(
         tmp, lake_dir, warehouse, "build", "--select", "ohlcv_3d", "--vars", "{test_scope: all}"
     )
+    _land_malformed(lake_dir)
+    outcome["bad_landing"] = _dbt_outcome(
+        tmp, lake_dir, warehouse, "test", "--select", "assert_landing_rows_are_all_accounted_for"
+    )
     return outcome
+
+
+def _land_malformed(lake_dir: Path) -> None:
+    """A landing file a broken writer could leave: one batch position twice, a row with
+    no symbol, and a valid bar no dbt run has consolidated."""
+    schema = pa.schema([field.with_nullable(True) for field in LANDING_OHLCV_SCHEMA])
+    stamp = _landed_at(LAST) + dt.timedelta(hours=1)
+    rows = [
+        ("AAPL", LAST, "dup", 0),
+        ("AAPL", LAST, "dup", 0),
+        (None, LAST, "nosymbol", 0),
+        ("ZZZZ", LAST, "lost", 0),
+    ]
+    table = pa.Table.from_pylist(
+        [
+            {
+                "symbol": symbol,
+                "date": date,
+                "open": 1.0,
+                "high": 1.0,
+                "low": 1.0,
+                "close": 1.0,
+                "volume": 1.0,
+                "vwap": 1.0,
+                "transactions": 1,
+                "source": "test",
+                "ingested_at": stamp,
+                "batch_id": batch,
+                "batch_row": row,
+                "invalid_reason": None,
+            }
+            for symbol, date, batch, row in rows
+        ],
+        schema=schema,
+    )
+    folder = lake_dir / "bronze" / "raw_ohlcv" / f"ingest_date={stamp.date()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, folder / "malformed.parquet")
 
 
 def test_the_oracle_runs_with_the_verify_selector_only(scoped):
@@ -158,3 +203,9 @@ def test_dbt_test_and_test_scope_all_check_the_whole_table(scoped):
         code, output = outcome
         assert code == 1
         assert "FAIL 1 ohlcv_3d__not_null_columns" in output
+
+
+def test_the_reconciliation_names_each_malformed_or_lost_landing_row(scoped):
+    code, output = scoped["bad_landing"]
+    assert code == 1
+    assert "Got 4 results" in output
