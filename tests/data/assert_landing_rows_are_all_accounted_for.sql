@@ -64,16 +64,16 @@ checked as (
                 then 'invalid row not in ohlcv_rejected'
         end as problem
     from landing
+    -- keys and the version only in the join conditions: a filter on one side would turn
+    -- the hash joins into nested loops (the CASE above tells valid from invalid rows)
     left join consolidated
         on
-            landing.invalid_reason is null
-            and landing.symbol = consolidated.symbol
+            landing.symbol = consolidated.symbol
             and landing.date = consolidated.date
             and landing.ingested_at <= consolidated.ingested_at
     left join rejected
         on
-            landing.invalid_reason is not null
-            and landing.batch_id = rejected.batch_id
+            landing.batch_id = rejected.batch_id
             and landing.batch_row = rejected.batch_row
 
 )
