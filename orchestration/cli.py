@@ -37,6 +37,7 @@ from orchestration.daily import (
     run_daily,
     warehouse_path,
 )
+from orchestration.dbt import preload as dbt_preload
 from orchestration.plan import PlanError
 from orchestration.report import format_report, warehouse_counts
 from orchestration.summary import SUCCEEDED
@@ -241,6 +242,7 @@ def daily(
         raise click.UsageError("--from and --to go together")
     env = dict(os.environ)
     results = []
+    dbt_preload()
     with runtime(source=source) as rt:
         if start and end:
             dates: list[dt.date | None] = list(
