@@ -67,7 +67,7 @@ lint: $(STAMP)
 	$(BIN)/sqlfluff lint models macros tests/data
 
 pytest: $(SAGEMAKER_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=20
 
 dbt-test: $(STAMP)
 	rm -rf ./data/test
