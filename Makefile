@@ -61,9 +61,10 @@ run: $(STAMP)
 package: $(STAMP)
 	$(BIN)/python -m orchestration.package --out build
 
-lint: $(STAMP)
+lint: $(SAGEMAKER_STAMP)  # mypy reads the SageMaker SDK's types too
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models macros tests/data
 
 pytest: $(SAGEMAKER_STAMP)

@@ -35,7 +35,7 @@ from bench import bench_daily, bench_ingestion, report
 from bench.bench_candles import MODEL, differences
 from bench.dbt_runs import Dbt, market, run_timed
 from bench.peers import resample_agreement, run_peer, talib_signals
-from ingestion.config import REPO_ROOT
+from core.paths import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "results"
 SCALE_SIZES = (1_000, 3_000)  # symbols, beside the main size, for the plot

@@ -21,6 +21,7 @@ Targets (issue 4): the model within 2x of TA-Lib's compute; daily increment unde
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import itertools
 import resource
 import time
@@ -84,9 +85,11 @@ def differences(
     joined = f"({ours}) as ours full outer join talib_rows using (symbol, date)"
     differs = "ours.{0} is distinct from talib_rows.{0}"
     counts = ", ".join(f"count(*) filter (where {differs.format(n)})" for n in names)
-    unmatched, *differing = con.execute(f"""
+    totals = con.execute(f"""
         select count(*) filter (where ours.symbol is null or talib_rows.symbol is null), {counts}
         from {joined}""").fetchone()
+    assert totals is not None  # an aggregate without GROUP BY returns one row
+    unmatched, *differing = totals
     cells = []
     for name, count in zip(names, differing, strict=True):
         if count:
@@ -105,7 +108,7 @@ def differences(
 
 
 def _is_tie(
-    con: duckdb.DuckDBPyConnection, symbol: str, date: object, pattern: str, _: int, sql: int
+    con: duckdb.DuckDBPyConnection, symbol: str, date: dt.date, pattern: str, _: int, sql: int
 ) -> bool:
     series = con.execute(
         "select date, open, high, low, close from bronze.ohlcv_daily"
@@ -127,7 +130,9 @@ def run(symbols: int, sessions: int, out: Path) -> dict[str, object]:
             bars = "select * from bronze.ohlcv_daily"
             talib_rows, ta_lib = talib_per_symbol(con, bars)
             full_check = differences(con, "select * from silver.candlestick_patterns", talib_rows)
-            before = con.execute("select max(date) from bronze.ohlcv_daily").fetchone()[0]
+            latest = con.execute("select max(date) from bronze.ohlcv_daily").fetchone()
+            assert latest is not None  # an aggregate without GROUP BY returns one row
+            before = latest[0]
         del talib_rows
     bronze_daily = dbt("run", *BRONZE)
     daily = dbt("run", *MODEL)

@@ -43,16 +43,17 @@ import duckdb
 from bench.bench_dbt import row_counts
 from bench.dbt_runs import Dbt, Market, Timed, market, node_timings, run_timed, save_result
 from bench.market_server import session_server
+from core.lake import Lake
+from core.paths import REPO_ROOT
+from core.settings import Settings
 from ingestion.calendar import load_calendar
-from ingestion.config import REPO_ROOT
 from ingestion.fetch import fetch_tickers
-from ingestion.lake import Lake
 from ingestion.polygon import PolygonClient
 from ingestion.runs import OHLCV
 from ingestion.watermarks import MARKET, WatermarkStore
 from ml.features import DuckDBFeatureStore
-from ml.local import train_from_store
 from orchestration import asl
+from orchestration.ml_steps import train_from_store
 from orchestration.plan import WEEKDAYS
 from orchestration.vacuum import DuckDBConsolidationCheck, vacuum
 
@@ -71,8 +72,10 @@ FOREIGN_SETTINGS = ("RDS_SECRET_ARN", "POLYGON_API_KEY_SECRET_ARN", "SNS_TOPIC_A
 # dbt's info-level events with a node's result (the file log is kept at info: `condvest
 # daily` runs dbt with --log-level none, which turns the file log off too).
 RESULT_EVENTS = ("LogModelResult", "LogTestResult", "LogSeedResult")
+# core.logs' terminal format: "<local time> INFO orchestration.daily: daily step step=..."
 _STEP_LOG = re.compile(
-    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO orchestration\.daily daily step$", re.M
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) INFO orchestration\.daily: daily step ",
+    re.M,
 )
 
 
@@ -149,7 +152,10 @@ def set_watermarks(dbt: Dbt, day: Day) -> dict[str, Any]:
 def vacuum_as_of(dbt: Dbt, day: dt.date) -> dict[str, Any]:
     """Yesterday's vacuum: what a routine day finds already gone."""
     result = vacuum(
-        Lake.open(str(dbt.lake)), DuckDBConsolidationCheck(str(dbt.warehouse)), today=day
+        Lake.open(str(dbt.lake)),
+        DuckDBConsolidationCheck(str(dbt.warehouse)),
+        today=day,
+        retention_days=Settings().vacuum_retention_days,
     )
     return {key: result[key] for key in ("today", "cutoff", "candidates", "rows_deleted")} | {
         "deleted": len(result["deleted"]),
@@ -271,7 +277,7 @@ def state_seconds(timed: Timed, states: list[str]) -> dict[str, float]:
     are not listed. Empty if the log does not match the states."""
     tasks = [name for name in states if asl.states()[name]["Type"] == "Task"]
     stamps = [
-        dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").timestamp()
         for stamp in _STEP_LOG.findall(timed.stderr)
     ]
     if len(stamps) != len(tasks) or not tasks:

@@ -34,7 +34,12 @@ def row_counts(warehouse: Path) -> dict[str, int]:
         tables = ["bronze.ohlcv_daily", "bronze.ohlcv_rejected"] + [
             f"silver.{model}" for model in RESAMPLES
         ]
-        return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+        counts = {}
+        for table in tables:
+            row = con.execute(f"select count(*) from {table}").fetchone()
+            assert row is not None  # an aggregate without GROUP BY returns one row
+            counts[table] = row[0]
+        return counts
 
 
 def build(generated: Market, dbt: Dbt) -> dict[str, object]:

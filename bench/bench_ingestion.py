@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.market_server import server_process
+from core.lake import Lake
+from core.paths import REPO_ROOT
 from ingestion.calendar import load_calendar
-from ingestion.config import REPO_ROOT
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv
-from ingestion.lake import Lake
 from ingestion.polygon import PolygonClient
 from ingestion.watermarks import WatermarkStore
 

@@ -5,9 +5,9 @@ predictions.
 
 Generates (or reuses) a market of `years` x 252 sessions plus the features' 63-bar
 warm-up (bench.generate_market), builds it through gold.ml_features with dbt, then runs
-`condvest train` and `condvest predict` as their functions (ml.local): training with the
-default hyperparameters (both candidates, walk-forward validation, the default cap on
-training rows, which samples), and predictions for the latest session. Reports wall
+`condvest train` and `condvest predict` as their functions (orchestration.ml_steps):
+training with the default hyperparameters (both candidates, walk-forward validation, the
+default cap on training rows, which samples), and predictions for the latest session. Reports wall
 time, rows per second and peak RSS of this process for each step, as JSON.
 Targets (issue 5): training under 10 minutes on 2 cores, one day's predictions under 5 s.
 """
@@ -25,9 +25,9 @@ from typing import Any
 import duckdb
 
 from bench.dbt_runs import ORACLE, Dbt, market, save_result
-from ingestion.lake import Lake
+from core.lake import Lake
 from ml.features import DuckDBFeatureStore
-from ml.local import predict_from_store, train_from_store
+from orchestration.ml_steps import predict_from_store, train_from_store
 
 WARM_UP = 63  # bars before a symbol's first feature row (models/gold/ml_features.sql)
 FEATURES = ["--select", "+ml_features", "trading_calendar", "--exclude", ORACLE]
@@ -48,9 +48,11 @@ def run(symbols: int, years: int, out: Path) -> dict[str, object]:
     dbt("seed")
     build = dbt("run", *FEATURES)
     with duckdb.connect(str(dbt.warehouse), read_only=True) as con:
-        rows, labelled, dates = con.execute(
+        counts = con.execute(
             "select count(*), count(label_up), count(distinct date) from gold.ml_features"
         ).fetchone()
+    assert counts is not None  # an aggregate without GROUP BY returns one row
+    rows, labelled, dates = counts
     store = DuckDBFeatureStore(dbt.warehouse)
     lake = Lake.open(str(out / "ml_lake"))
     now = dt.datetime.now(dt.UTC)

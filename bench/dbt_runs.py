@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate_market import generate
-from ingestion.config import REPO_ROOT
+from core.paths import REPO_ROOT
 
 # The TA-Lib Python model is the patterns' test oracle, not part of the daily work.
 ORACLE = "candlestick_patterns_talib"
@@ -100,7 +100,7 @@ class Dbt:
             "DUCKDB_MEMORY_LIMIT": os.environ.get("DUCKDB_MEMORY_LIMIT", "6GB"),
         }
 
-    def __call__(self, *args: str) -> dict[str, object]:
+    def __call__(self, *args: str) -> dict[str, Any]:
         """Run dbt under GNU time: wall seconds (start-up included), peak RSS (MiB), the
         seconds dbt reports for the whole invocation and for each model it ran."""
         dbt = str(Path(sys.executable).with_name("dbt"))

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from core.lake import Lake
+from core.paths import REPO_ROOT
 from ingestion.calendar import load_calendar
-from ingestion.config import REPO_ROOT
-from ingestion.lake import Lake
 from ingestion.landing import land_bars
 
 FIRST_SESSION = dt.date(2015, 1, 2)

@@ -30,8 +30,8 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from core.paths import REPO_ROOT
 from ingestion.calendar import NEW_YORK, TradingCalendar, load_calendar
-from ingestion.config import REPO_ROOT
 from tests.python.fixtures.polygon_server import PolygonStub, SyntheticMarket
 
 BAR_COLUMNS = ["symbol", "open", "high", "low", "close", "volume", "vwap", "transactions"]

@@ -29,8 +29,8 @@ import pyarrow.parquet as pq
 
 from bench.bench_candles import talib_per_symbol
 from bench.dbt_runs import run_timed
+from core.paths import REPO_ROOT
 from ingestion.bars import BAR_SCHEMA
-from ingestion.config import REPO_ROOT
 from tests.python.resample_reference import (
     FIBONACCI_SESSIONS,
     calendar_buckets,
@@ -103,6 +103,8 @@ def polars_resamples(daily: pl.DataFrame, calendar: pd.DataFrame) -> dict[int, p
         volume_with_vwap=pl.when(has_vwap).then(pl.col("volume")),
     )
     latest = daily["date"].max()
+    if not isinstance(latest, dt.date):
+        raise ValueError(f"polars_resamples needs dated daily bars; the latest date is {latest!r}")
     sessions = pl.from_pandas(calendar[["session_date", "session_index"]]).lazy()
     plans = [
         _polars_resample(bars, _polars_spans(sessions, size), size, latest)
@@ -209,7 +211,7 @@ def resample_agreement(
     sizes = {}
     for sessions in FIBONACCI_SESSIONS:
         peer_file = out_dir / f"{peer}_{sessions}d.parquet"
-        dbt_rows, peer_rows, unmatched, different, vwap = con.execute(f"""
+        counts = con.execute(f"""
             select count(d.symbol), count(p.symbol),
                    count(*) filter (where d.symbol is null or p.symbol is null),
                    count(*) filter (where {differs}), count(*) filter (where {vwap_differs})
@@ -219,6 +221,8 @@ def resample_agreement(
                                   bucket_end::date as bucket_end)
                 from read_parquet('{peer_file}')
             ) as p using (symbol, bucket_number)""").fetchone()
+        assert counts is not None  # an aggregate without GROUP BY returns one row
+        dbt_rows, peer_rows, unmatched, different, vwap = counts
         sizes[f"{sessions}d"] = {
             "dbt_rows": dbt_rows,
             "peer_rows": peer_rows,

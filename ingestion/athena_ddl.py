@@ -4,16 +4,15 @@ On Athena, dbt's `polygon` sources are external tables over the landing parquet 
 LAKE_ROOT/bronze/<dataset>/, partitioned by `ingest_date` with partition projection, so a
 new landing file is queryable at once (no crawler, no MSCK REPAIR); the `ml.predictions`
 source is one over LAKE_ROOT/gold/predictions/. Generated from `ingestion.bars` and
-`ingestion.lake` so the tables and the files can never disagree.
+`core.layout` so the tables and the files can never disagree.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
+from core.layout import LANDING_PREFIXES, PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
-from ingestion.lake import DATASETS
-from ml.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
 
 LANDING_TABLES = {
     "raw_ohlcv": ("ohlcv", LANDING_OHLCV_SCHEMA),
@@ -45,7 +44,7 @@ def _columns(schema: pa.Schema) -> str:
 def landing_table_ddl(table: str, lake_root: str, database: str) -> str:
     """CREATE EXTERNAL TABLE for one landing dataset (`raw_ohlcv` or `raw_tickers`)."""
     dataset, schema = LANDING_TABLES[table]
-    location = _location(lake_root, DATASETS[dataset])
+    location = _location(lake_root, LANDING_PREFIXES[dataset])
     columns = _columns(schema)
     properties = {
         "projection.enabled": "true",

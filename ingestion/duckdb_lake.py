@@ -25,10 +25,9 @@ import duckdb
 import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 
+from core.layout import LANDING_PREFIXES, PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
+from core.settings import Settings
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
-from ingestion.config import DEFAULT_LAKE_ROOT
-from ingestion.lake import DATASETS
-from ml.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -42,10 +41,10 @@ class LakeTable:
 
 LAKE_TABLES = {
     "landing_raw_ohlcv": LakeTable(
-        f"{DATASETS['ohlcv']}/*/*.parquet", LANDING_OHLCV_SCHEMA, "ingest_date"
+        f"{LANDING_PREFIXES['ohlcv']}/*/*.parquet", LANDING_OHLCV_SCHEMA, "ingest_date"
     ),
     "landing_raw_tickers": LakeTable(
-        f"{DATASETS['tickers']}/*/*.parquet", LANDING_TICKERS_SCHEMA, "ingest_date"
+        f"{LANDING_PREFIXES['tickers']}/*/*.parquet", LANDING_TICKERS_SCHEMA, "ingest_date"
     ),
     # model_version=<v>/date=<d>/<batch>.parquet: both values are columns of the file too
     "lake_predictions": LakeTable(f"{PREDICTIONS_PREFIX}/*/*/*.parquet", PREDICTIONS_SCHEMA, None),
@@ -65,6 +64,8 @@ def load_packaged_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     """INSTALL from the wheel's file (no download), then LOAD."""
     module = importlib.import_module(f"duckdb_extension_{name}")
     version = conn.execute("pragma version").fetchone()[0]  # type: ignore[index]
+    if module.__file__ is None:
+        raise RuntimeError(f"duckdb-extension-{name} is not installed as a regular package")
     path = Path(module.__file__).parent / "extensions" / version / f"{name}.duckdb_extension"
     if not path.exists():
         raise RuntimeError(f"duckdb-extension-{name} has no build for DuckDB {version} ({path})")
@@ -72,13 +73,16 @@ def load_packaged_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     conn.execute(f"load {name}")
 
 
-def configure_s3(conn: duckdb.DuckDBPyConnection, env: dict[str, str] | None = None) -> None:
-    """Load httpfs and create an S3 secret from the AWS environment variables."""
+def configure_s3(
+    conn: duckdb.DuckDBPyConnection, region: str, env: dict[str, str] | None = None
+) -> None:
+    """Load httpfs and create an S3 secret in `region` from the AWS SDK's credential
+    variables (or its credential chain)."""
     env = dict(os.environ if env is None else env)
     load_packaged_extension(conn, "httpfs")
     options: dict[str, Any] = {
         "TYPE": "s3",
-        "REGION": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "REGION": region,
     }
     if env.get("AWS_ACCESS_KEY_ID"):
         options["KEY_ID"] = env["AWS_ACCESS_KEY_ID"]
@@ -135,7 +139,7 @@ class Plugin(BasePlugin):
     """dbt-duckdb plugin: S3 access for an s3:// LAKE_ROOT, then the lake macros."""
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
-        lake_root = os.environ.get("LAKE_ROOT", DEFAULT_LAKE_ROOT)
-        if lake_root.startswith("s3://"):
-            configure_s3(conn)
-        define_lake_macros(conn, lake_root)
+        settings = Settings.from_env()
+        if settings.lake_root.startswith("s3://"):
+            configure_s3(conn, settings.aws_region)
+        define_lake_macros(conn, settings.lake_root)

@@ -15,10 +15,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from core.clock import utcnow
+from core.lake import Lake
 from ingestion.calendar import TradingCalendar
-from ingestion.lake import Lake
 from ingestion.landing import land_bars, land_tickers
-from ingestion.runs import OHLCV, TICKERS, RunSummary, audited, utcnow
+from ingestion.runs import OHLCV, TICKERS, RunSummary, audited
 from ingestion.sources import MarketSource
 from ingestion.symbols import require_symbol
 from ingestion.watermarks import MARKET, WatermarkStore

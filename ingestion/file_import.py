@@ -19,11 +19,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from core.clock import utcnow
+from core.lake import Lake
 from ingestion.bars import BAR_SCHEMA
 from ingestion.calendar import TradingCalendar
-from ingestion.lake import Lake
 from ingestion.landing import land_bars
-from ingestion.runs import OHLCV, RunSummary, audited, utcnow
+from ingestion.runs import OHLCV, RunSummary, audited
 from ingestion.watermarks import WatermarkStore
 
 REQUIRED = ("symbol", "date", "open", "high", "low", "close", "volume")

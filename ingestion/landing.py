@@ -10,6 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.lake import Lake
+from core.layout import new_batch_id
 from ingestion.bars import (
     LANDING_OHLCV_SCHEMA,
     LANDING_TICKERS_SCHEMA,
@@ -17,8 +19,6 @@ from ingestion.bars import (
     ticker_invalid_reasons,
 )
 from ingestion.calendar import TradingCalendar
-from ingestion.lake import Lake
-from ml.layout import new_batch_id
 
 
 @dataclass

@@ -94,8 +94,10 @@ class _IrregularColumnError(Exception):
     """A column the vectorised parser does not take as is; the checked parser explains it."""
 
 
-_STRING, _STAMP, _COUNT = frozenset({str}), frozenset({int}), frozenset({int, type(None)})
-_NUMBER = frozenset({int, float, type(None)})
+_STRING: frozenset[type] = frozenset({str})
+_STAMP: frozenset[type] = frozenset({int})
+_COUNT: frozenset[type] = frozenset({int, type(None)})
+_NUMBER: frozenset[type] = frozenset({int, float, type(None)})
 
 
 def _column(
@@ -160,8 +162,7 @@ def _checked_bars(rows: list[dict[str, Any]], symbol: str | None, path: str) -> 
         if transactions is not None and not math.isfinite(transactions):
             raise PolygonPayloadError(f"{path}: result {index}: n={transactions!r} is not a count")
         columns["transactions"].append(None if transactions is None else int(transactions))
-    columns["date"] = _ny_dates(stamps)  # type: ignore[assignment]
-    return pa.table(columns, schema=BAR_SCHEMA)
+    return pa.table({**columns, "date": _ny_dates(stamps)}, schema=BAR_SCHEMA)
 
 
 class PolygonClient:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.logs import log_context
 from ingestion.landing import LandedBatch
 from ingestion.watermarks import RunRecord, WatermarkStore
 
 OHLCV, TICKERS = "ohlcv", "tickers"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -65,9 +61,11 @@ class RunSummary:
 def audited(
     store: WatermarkStore, summary: RunSummary, run: RunRecord, body: Callable[[], None]
 ) -> dict[str, Any]:
-    """Run `body`, then record the outcome in the audit row, failures included."""
+    """Run `body` (its log records carry the run and dataset), then record the outcome in
+    the audit row, failures included."""
     try:
-        body()
+        with log_context(run=summary.run_id, dataset=summary.dataset, source=summary.source):
+            body()
     except Exception as exc:
         summary.status = "failed"
         summary.error = f"{type(exc).__name__}: {exc}"

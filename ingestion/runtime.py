@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from core.lake import Lake
+from core.settings import Settings
 from ingestion.calendar import TradingCalendar, load_calendar
-from ingestion.config import Settings
 from ingestion.credentials import polygon_api_key, watermark_dsn
-from ingestion.lake import Lake
 from ingestion.sources import MarketSource
 from ingestion.watermarks import WatermarkStore
 
@@ -64,7 +64,7 @@ def runtime(settings: Settings | None = None, source: str | None = None) -> Iter
         yield Runtime(
             settings=settings,
             calendar=calendar,
-            lake=Lake.open(settings.lake_root),
+            lake=Lake.open(settings.lake_root, settings.aws_region),
             store=store,
             source=make_source(settings, calendar, source),
         )

@@ -39,7 +39,7 @@ SPLIT_SYMBOL, SPLIT_DATE, SPLIT_RATIO = "NVLX", dt.date(2024, 6, 10), 4.0
 REVERSE_SPLIT_SYMBOL, REVERSE_SPLIT_DATE, REVERSE_SPLIT_RATIO = "PLSM", dt.date(2023, 9, 18), 0.1
 THIN_SYMBOL = "KELP"
 # Bad prints, as real feeds have them: landed with a reason and quarantined by dbt.
-BAD_PRINTS = {
+BAD_PRINTS: dict[tuple[str, dt.date], dict[str, float | None]] = {
     ("ECHO", dt.date(2023, 3, 14)): {"high": 0.0},  # high below low, zero price
     ("ORCA", dt.date(2024, 10, 1)): {"close": None},  # missing close
     ("TERA", dt.date(2025, 2, 3)): {"open": -1.0},  # negative open
@@ -65,8 +65,8 @@ class SampleMarket:
     def __init__(self, calendar: TradingCalendar) -> None:
         self._calendar = calendar
         self.sessions = calendar.sessions_between(SAMPLE_START, SAMPLE_END)
-        self.last_session: dt.date | None = self.sessions[-1]
-        self.first_session: dt.date | None = self.sessions[0]
+        self.last_session: dt.date = self.sessions[-1]
+        self.first_session: dt.date = self.sessions[0]
         self._session_pos = {day: i for i, day in enumerate(self.sessions)}
 
     @cached_property

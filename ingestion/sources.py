@@ -12,12 +12,22 @@ class MarketSource(Protocol):
     """Tables come back in `ingestion.bars.BAR_SCHEMA` / `TICKER_SCHEMA`."""
 
     name: str
-    # The last session the source has data for, when it has an end (the sample market);
-    # None for a live source. The default fetch date never goes past it.
-    last_session: dt.date | None
-    # Where a first fetch starts when nothing is landed yet, if the source has a natural
-    # start (the sample market's first session); None: only the requested session.
-    first_session: dt.date | None
+
+    # Read-only (properties): the fetchers only read the two sessions, and a settable
+    # protocol attribute would be invariant, so a source whose value is always None (or
+    # always a date) would not conform.
+    @property
+    def last_session(self) -> dt.date | None:
+        """The last session the source has data for, when it has an end (the sample
+        market); None for a live source. The default fetch date never goes past it."""
+        ...
+
+    @property
+    def first_session(self) -> dt.date | None:
+        """Where a first fetch starts when nothing is landed yet, if the source has a
+        natural start (the sample market's first session); None: only the requested
+        session."""
+        ...
 
     def grouped_daily(self, day: dt.date) -> pa.Table:
         """Every symbol's bar for one session; empty when nothing is published (yet)."""

@@ -4,9 +4,9 @@ Layout: `gold/predictions/model_version=<v>/date=YYYY-MM-DD/<batch_id>.parquet`,
 (version, date) and run, written atomically. `main` is the same step as a script for a
 SageMaker Processing job, writing that layout under its output directory.
 
-The Processing job ships the `ml` package alone (no `ingestion`), on Python 3.10: this module
-imports nothing from `ingestion` at run time: the layout it shares with the lake comes from
-`ml.layout`, and `OutputDirectory` below stands in for the lake.
+The Processing job ships the `ml` and `core` packages (no `ingestion`), on Python 3.10: the
+layout and the atomic writer come from `core`, and the job's output directory is opened as a
+lake of its own.
 """
 
 from __future__ import annotations
@@ -14,59 +14,25 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from core.clock import UTC, utcnow
+from core.lake import Lake
+from core.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA, new_batch_id
 from ml.features import FeatureError, read_parquet_dir, validate_prediction_frame
-from ml.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA, TOP_PREDICTIONS, new_batch_id
-from ml.registry import UTC, check_version, load_local
+from ml.registry import check_version, load_local
+
+# How many of a day's best-ranked symbols a prediction run and the daily summary report.
+TOP_PREDICTIONS = 5
 
 
 class PredictionError(ValueError):
     """Predictions cannot be written as asked."""
-
-
-class PredictionLake(Protocol):
-    """What writing predictions needs of a lake: `ingestion.lake.Lake` or `OutputDirectory`."""
-
-    def path(self, *parts: str) -> str: ...
-
-    def write_parquet(self, table: pa.Table, path: str) -> None: ...
-
-    def display(self, path: str) -> str: ...
-
-
-@dataclass(frozen=True)
-class OutputDirectory:
-    """A local directory standing in for the lake root (a Processing job's output)."""
-
-    root: Path
-
-    def path(self, *parts: str) -> str:
-        return str(self.root.joinpath(*parts))
-
-    def write_parquet(self, table: pa.Table, path: str) -> None:
-        # Temp name then rename, as the lake does: the file appears whole or not at all.
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f"{target.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            pq.write_table(table, temp, compression="zstd")
-            os.replace(temp, target)
-        finally:
-            temp.unlink(missing_ok=True)
-
-    def display(self, path: str) -> str:
-        return path
 
 
 def predict_frame(model_bundle: dict[str, Any], frame: pd.DataFrame) -> pd.DataFrame:
@@ -96,9 +62,7 @@ def predict_frame(model_bundle: dict[str, Any], frame: pd.DataFrame) -> pd.DataF
     return result
 
 
-def write_predictions(
-    lake: PredictionLake, predictions: pd.DataFrame, now: dt.datetime
-) -> list[str]:
+def write_predictions(lake: Lake, predictions: pd.DataFrame, now: dt.datetime) -> list[str]:
     """One parquet file per (model version, date); returns the files written."""
     if predictions.empty:
         raise PredictionError("no predictions to write; an empty file is never landed")
@@ -177,8 +141,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     bundle = load_local(args.model_dir)
     frame = read_parquet_dir(args.features_dir)
     predictions = predict_frame(bundle, rows_for_date(frame, args.date))
-    output = OutputDirectory(Path(args.output_dir))
-    result = summary(predictions, write_predictions(output, predictions, dt.datetime.now(UTC)))
+    output = Lake.open(args.output_dir)
+    result = summary(predictions, write_predictions(output, predictions, utcnow()))
     print(json.dumps(result, indent=2))
     return result
 

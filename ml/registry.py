@@ -14,18 +14,15 @@ import json
 import re
 import tarfile
 import tempfile
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import pyarrow.fs as pafs
 
 if TYPE_CHECKING:
     import pandas as pd
 
     # Only a type here: SageMaker jobs import this module without the `ingestion` package.
-    from ingestion.lake import Lake
+    from core.lake import Lake
 
 # dt.UTC is Python 3.11+; the SageMaker scikit-learn container runs 3.10.
 UTC = dt.timezone.utc  # noqa: UP017
@@ -80,7 +77,7 @@ def publish(lake: Lake, version: str, local_model_dir: str | Path) -> str:
     """Copy the model files of `local_model_dir` to the lake, then mark the version complete."""
     directory = lake.path(MODELS_PREFIX, check_version(version))
     marker = f"{directory}/{SUCCESS_MARKER}"
-    if _exists(lake, marker):
+    if lake.exists(marker):
         raise RegistryError(
             f"model version {version} is already published at {lake.display(directory)}"
         )
@@ -93,8 +90,8 @@ def publish(lake: Lake, version: str, local_model_dir: str | Path) -> str:
     if trained_as != version:
         raise RegistryError(f"{source} holds model version {trained_as}, not {version}")
     for name in ARTIFACTS:
-        _write_bytes(lake, f"{directory}/{name}", (source / name).read_bytes())
-    _write_bytes(lake, marker, b"")
+        lake.write_bytes(f"{directory}/{name}", (source / name).read_bytes())
+    lake.write_bytes(marker, b"")
     return lake.display(directory)
 
 
@@ -102,10 +99,9 @@ def publish_archive(lake: Lake, version: str, archive: str) -> str:
     """Publish the `model.tar.gz` a SageMaker training job left at `archive` (a path or an
     s3:// URI inside the lake's filesystem, as the launcher's output path is)."""
     path = archive.removeprefix("s3://") if not lake.is_local else archive
-    if not _exists(lake, path):
+    if not lake.exists(path):
         raise ModelNotFoundError(f"no model archive at {archive}")
-    with lake.fs.open_input_file(path) as source:
-        data = source.read()
+    data = lake.read_bytes(path)
     with tempfile.TemporaryDirectory(prefix="condvest-model-") as scratch:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as bundle:
             for member in bundle.getmembers():
@@ -142,12 +138,11 @@ def load(lake: Lake, version: str) -> dict[str, Any]:
     """The model bundle of a published version."""
     directory = lake.path(MODELS_PREFIX, check_version(version))
     marker = f"{directory}/{SUCCESS_MARKER}"
-    if not _exists(lake, marker):
+    if not lake.exists(marker):
         raise ModelNotFoundError(
             f"model version {version} is not published: {lake.display(marker)} does not exist"
         )
-    with lake.fs.open_input_file(f"{directory}/{MODEL_FILE}") as source:
-        data = source.read()
+    data = lake.read_bytes(f"{directory}/{MODEL_FILE}")
     import joblib
 
     return _check_bundle(joblib.load(io.BytesIO(data)), lake.display(directory))
@@ -167,24 +162,3 @@ def _check_bundle(bundle: object, where: str) -> dict[str, Any]:
     if not isinstance(bundle, dict) or not set(BUNDLE_KEYS) <= bundle.keys():
         raise RegistryError(f"{where} is not a model bundle with keys {', '.join(BUNDLE_KEYS)}")
     return bundle
-
-
-def _exists(lake: Lake, path: str) -> bool:
-    return lake.fs.get_file_info(path).type == pafs.FileType.File
-
-
-def _write_bytes(lake: Lake, path: str, data: bytes) -> None:
-    if not lake.is_local:
-        # An S3 object only becomes visible once its upload completes.
-        with lake.fs.open_output_stream(path) as out:
-            out.write(data)
-        return
-    lake.fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-    temp = f"{path}.{uuid.uuid4().hex}.tmp"
-    try:
-        with lake.fs.open_output_stream(temp) as out:
-            out.write(data)
-        lake.fs.move(temp, path)
-    finally:
-        if _exists(lake, temp):
-            lake.fs.delete_file(temp)

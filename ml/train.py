@@ -1,6 +1,6 @@
 """Train the up/down classifier: SageMaker script mode, and the same code locally.
 
-SageMaker contract (local runs set the same variables, see ml.local):
+SageMaker contract (local runs set the same variables, see orchestration.ml_steps):
   SM_CHANNEL_TRAIN     directory of parquet files of `gold.ml_features` rows (required)
   SM_MODEL_DIR         receives model.joblib, metrics.json and model_card.md
   SM_OUTPUT_DATA_DIR   receives fold_metrics.csv and timings.json
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 
+from core.clock import UTC
 from ml.features import labelled, read_parquet_dir, validate_training_frame
 from ml.metrics import (
     METRIC_NAMES,
@@ -38,7 +39,7 @@ from ml.metrics import (
     evaluate_baselines,
     mean_metrics,
 )
-from ml.registry import METRICS_FILE, MODEL_FILE, UTC, check_version, fingerprint, new_version
+from ml.registry import METRICS_FILE, MODEL_FILE, check_version, fingerprint, new_version
 from ml.validation import Fold, walk_forward_folds
 
 MODEL_TYPES = ("random_forest", "hist_gradient_boosting")
@@ -189,7 +190,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     timings["final_fit_seconds"] = time.perf_counter() - tick
     trained_through = pd.Timestamp(dates.max()).date()
 
-    metrics = {
+    metrics: dict[str, Any] = {
         "version": version,
         "model_type": chosen,
         "selection": "the higher mean validation AUC" if len(candidates) > 1 else "--model",

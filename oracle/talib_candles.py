@@ -50,10 +50,14 @@ def factors_scaled(scale: float) -> Iterator[None]:
     """Every candle-setting factor multiplied by `scale` inside the block."""
     try:
         for setting, (range_type, period, factor) in DEFAULT_SETTINGS.items():
-            _ta_lib._ta_set_candle_settings(setting, range_type, period, factor * scale)
+            # Private TA-Lib call, absent from talib's _ta_lib.pyi.
+            _ta_lib._ta_set_candle_settings(  # type: ignore[attr-defined]
+                setting, range_type, period, factor * scale
+            )
         yield
     finally:
-        _ta_lib._ta_restore_candle_default_settings(11)
+        # Private TA-Lib call, absent from talib's _ta_lib.pyi.
+        _ta_lib._ta_restore_candle_default_settings(11)  # type: ignore[attr-defined]
 
 
 def talib_pattern(pattern: str, prices: list[np.ndarray]) -> np.ndarray:

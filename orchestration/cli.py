@@ -1,33 +1,32 @@
 """`condvest`: one subcommand per pipeline step.
 
 Settings come from the environment (LAKE_ROOT, WAREHOUSE_PATH, WATERMARK_DSN, MARKET_SOURCE,
-POLYGON_API_KEY, ...; see ingestion.config). Each command prints a JSON summary on stdout.
+...; see core.settings), read and checked once when the command starts. Each command prints
+a JSON summary on stdout.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from core.clock import utcnow
+from core.lake import Lake
+from core.logs import configure_cli, log_context
+from core.settings import Settings, SettingsError
 from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl, predictions_table_ddl
-from ingestion.config import Settings
 from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
 from ingestion.file_import import FileImportError, ingest_file
-from ingestion.lake import Lake
-from ingestion.runs import utcnow
 from ingestion.runtime import SOURCES, runtime
 from ingestion.symbols import InvalidSymbolError
 from ml.features import AthenaFeatureStore, DuckDBFeatureStore, FeatureStore
-from ml.local import predict_from_store, train_from_store
 from ml.registry import ModelNotFoundError
 from orchestration.asl import DefinitionError
 from orchestration.daily import (
@@ -35,9 +34,9 @@ from orchestration.daily import (
     LocalSteps,
     new_execution_name,
     run_daily,
-    warehouse_path,
 )
 from orchestration.dbt import preload as dbt_preload
+from orchestration.ml_steps import predict_from_store, train_from_store
 from orchestration.plan import PlanError
 from orchestration.report import format_report, warehouse_counts
 from orchestration.summary import SUCCEEDED
@@ -52,15 +51,23 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.date().isoformat() if value else None
 
 
+def _settings() -> Settings:
+    """The settings `main` read and checked when the command started."""
+    settings = click.get_current_context().find_root().obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Condvest market-data lakehouse: ingestion, dbt build, ML and orchestration steps."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_cli(verbose)
+    try:
+        ctx.obj = Settings.from_env()
+    except SettingsError as exc:  # a bad value stops the command before any step runs
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
@@ -93,7 +100,7 @@ def ingest(
     if backfill:
         event["backfill"] = True
     try:
-        with runtime(source=source) as rt:
+        with runtime(_settings(), source=source) as rt:
             request = parse_ohlcv_event(event, rt.default_date())
             result: dict[str, Any] = {}
             if dataset in ("all", "tickers"):
@@ -120,17 +127,22 @@ def ingest_file_command(path: Path) -> None:
     unknown columns refuse the whole file with the offending rows named.
     """
     try:
-        with runtime(source="sample") as rt:
+        with runtime(_settings(), source="sample") as rt:
             _emit(ingest_file(path, rt.lake, rt.store, rt.calendar))
     except FileImportError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 @main.command("landing-ddl")
-@click.option("--lake-root", envvar="LAKE_ROOT", required=True, help="s3:// lake root.")
+@click.option(
+    "--lake-root",
+    default=lambda: _settings().lake_root,
+    show_default="$LAKE_ROOT",
+    help="s3:// lake root.",
+)
 @click.option(
     "--database",
-    default=lambda: os.environ.get("DBT_SCHEMA_PREFIX", "") + "landing",
+    default=lambda: _settings().schema("landing"),
     show_default="$DBT_SCHEMA_PREFIX + landing",
 )
 def landing_ddl(lake_root: str, database: str) -> None:
@@ -144,22 +156,22 @@ def landing_ddl(lake_root: str, database: str) -> None:
 
 
 def _feature_store(target: str) -> FeatureStore:
-    """gold.ml_features on the dbt target: the DuckDB file, or Athena (env as profiles.yml)."""
+    """gold.ml_features on the dbt target: the DuckDB file, or Athena (as profiles.yml)."""
+    settings = _settings()
     if target == "dev":
-        return DuckDBFeatureStore(os.environ.get("WAREHOUSE_PATH", "./data/warehouse.duckdb"))
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+        return DuckDBFeatureStore(settings.warehouse_path)
     return AthenaFeatureStore(
-        s3_staging_dir=os.environ.get("ATHENA_S3_STAGING_DIR", "s3://condvest-athena-results/dbt/"),
-        region=region,
-        schema=os.environ.get("DBT_SCHEMA_PREFIX", "") + "gold",
-        work_group=os.environ.get("ATHENA_WORKGROUP", "primary"),
+        s3_staging_dir=settings.athena_s3_staging_dir,
+        region=settings.aws_region,
+        schema=settings.schema("gold"),
+        work_group=settings.athena_workgroup,
     )
 
 
 TARGET = click.option(
     "--target",
     type=click.Choice(["dev", "athena"]),
-    default=lambda: os.environ.get("DBT_TARGET", "dev"),
+    default=lambda: _settings().dbt_target,
     show_default="$DBT_TARGET or dev",
     help="Where gold.ml_features is read from.",
 )
@@ -188,10 +200,9 @@ def train(target: str, model: str, horizon: int, seed: int, max_train_rows: int 
     hyperparameters: dict[str, Any] = {"model": model, "horizon": horizon, "seed": seed}
     if max_train_rows:
         hyperparameters["max_train_rows"] = max_train_rows
-    settings = Settings.from_env()
     try:
         result = train_from_store(
-            _feature_store(target), Lake.open(settings.lake_root), hyperparameters, utcnow()
+            _feature_store(target), Lake.open(_settings().lake_root), hyperparameters, utcnow()
         )
     except ValueError as exc:  # bad features, hyperparameters, folds or registry state
         raise click.ClickException(str(exc)) from None
@@ -204,11 +215,10 @@ def train(target: str, model: str, horizon: int, seed: int, max_train_rows: int 
 @click.option("--model-version", help="Default: the latest published model.")
 def predict(target: str, day: dt.datetime | None, model_version: str | None) -> None:
     """Score one session's features with a published model into gold/predictions/."""
-    settings = Settings.from_env()
     try:
         result = predict_from_store(
             _feature_store(target),
-            Lake.open(settings.lake_root),
+            Lake.open(_settings().lake_root),
             now=utcnow(),
             date=day.date() if day else None,
             version=model_version,
@@ -243,7 +253,8 @@ def daily(
     env = dict(os.environ)
     results = []
     dbt_preload()
-    with runtime(source=source) as rt:
+    settings = _settings()
+    with runtime(settings, source=source) as rt:
         if start and end:
             dates: list[dt.date | None] = list(
                 rt.calendar.sessions_between(start.date(), end.date())
@@ -253,11 +264,10 @@ def daily(
         else:
             dates = [day.date() if day else None]
         for requested in dates:
-            steps = LocalSteps(
-                rt, new_execution_name(utcnow()), env, warehouse_path=warehouse_path(env)
-            )
+            steps = LocalSteps(rt, new_execution_name(utcnow()), env)
             try:
-                result = run_daily(steps, requested)
+                with log_context(execution=steps.execution, requested=requested):
+                    result = run_daily(steps, requested)
             except (DefinitionError, PlanError) as exc:
                 raise click.ClickException(str(exc)) from None
             finally:
@@ -274,9 +284,9 @@ def daily(
         "document": last.document,
         "state_seconds": last.state_seconds,
     }
-    if Path(warehouse_path(env)).exists():
+    if Path(settings.warehouse_path).exists():
         report["warehouse"] = warehouse_counts(
-            warehouse_path(env), (last.summary or {}).get("date")
+            settings.warehouse_path, (last.summary or {}).get("date")
         )
     if as_json:
         _emit(
@@ -302,17 +312,22 @@ def _run_json(result: DailyResult) -> dict[str, Any]:
 
 
 @main.command("vacuum")
-@click.option("--retention-days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(min=1),
+    default=lambda: _settings().vacuum_retention_days,
+    show_default="$VACUUM_RETENTION_DAYS or 30",
+)
 @click.option("--dry-run", is_flag=True, help="Report what would be deleted; delete nothing.")
 @TARGET
 def vacuum_command(retention_days: int, dry_run: bool, target: str) -> None:
     """Delete Bronze OHLCV landing files older than the retention whose every row is proven
     in bronze.ohlcv_daily (or quarantined in bronze.ohlcv_rejected); writes a manifest."""
-    settings = Settings.from_env()
+    settings = _settings()
     _emit(
         vacuum(
             Lake.open(settings.lake_root),
-            consolidation_check(target),
+            consolidation_check(target, settings),
             today=utcnow().date(),
             retention_days=retention_days,
             dry_run=dry_run,

@@ -22,23 +22,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.clock import utcnow
 from ingestion.events import parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
-from ingestion.runs import utcnow
 from ingestion.runtime import Runtime
 from ml.features import DuckDBFeatureStore
-from ml.local import predict_from_store, train_to_dir
 from ml.registry import publish
 from orchestration import asl
 from orchestration.dbt import dbt_build
-from orchestration.plan import parse_run_date, plan_settings, resolve_run
+from orchestration.ml_steps import predict_from_store, train_to_dir
+from orchestration.plan import parse_run_date, resolve_run
 from orchestration.summary import FAILED, SUCCEEDED, report_run
 from orchestration.vacuum import consolidation_check, vacuum
 
 log = logging.getLogger(__name__)
 
 PREDICTIONS_MART = "stg_ml__predictions+"
-DEFAULT_RETENTION_DAYS = 30
 
 
 @dataclass
@@ -60,21 +59,20 @@ class LocalSteps:
     execution: str
     env: Mapping[str, str]
     now: Callable[[], dt.datetime] = utcnow
-    warehouse_path: str = "./data/warehouse.duckdb"
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="condvest-")))
 
     def ResolveRunDate(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        settings = plan_settings(self.env)
+        settings = self.rt.settings
         plan = resolve_run(
             parse_run_date((document.get("input") or {}).get("date")),
             calendar=self.rt.calendar,
             lake=self.rt.lake,
             now=self.now(),
             execution=self.execution,
-            train_weekday=settings["train_weekday"],
-            history_start=settings["history_start"] or self.rt.source.first_session,
+            train_weekday=settings.training_weekday,
+            history_start=settings.daily_history_start or self.rt.source.first_session,
             last_available=self.rt.source.last_session,
-            gold_schema=settings["gold_schema"],
+            gold_schema=settings.schema("gold"),
         )
         return plan.as_dict()
 
@@ -127,9 +125,9 @@ class LocalSteps:
     def Vacuum(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return vacuum(
             self.rt.lake,
-            consolidation_check("dev"),
+            consolidation_check("dev", self.rt.settings),
             today=dt.date.fromisoformat(document["run"]["date"]),
-            retention_days=int(self.env.get("VACUUM_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
+            retention_days=self.rt.settings.vacuum_retention_days,
             now=self.now(),
         )
 
@@ -152,7 +150,7 @@ class LocalSteps:
         )
 
     def _features(self) -> DuckDBFeatureStore:
-        return DuckDBFeatureStore(self.warehouse_path)
+        return DuckDBFeatureStore(self.rt.settings.warehouse_path)
 
 
 def step_names() -> list[str]:
@@ -243,7 +241,3 @@ def _summary(document: Mapping[str, Any]) -> dict[str, Any] | None:
 def new_execution_name(now: dt.datetime) -> str:
     """Like a Step Functions execution name: unique, sortable by start time."""
     return f"local-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-
-
-def warehouse_path(env: Mapping[str, str]) -> str:
-    return env.get("WAREHOUSE_PATH", "./data/warehouse.duckdb")

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from ingestion.config import REPO_ROOT
+from core.paths import REPO_ROOT
 
 # Results that make a build fail (warnings do not).
 _FAILED = {"error", "fail", "runtime error"}
@@ -57,6 +57,7 @@ def preload() -> threading.Thread:
 def dbt_build(args: Sequence[str] = (), *, target: str = "dev") -> dict[str, Any]:
     """Run `dbt build --target <target> <args>`; returns counts by status and the elapsed
     seconds, or raises DbtBuildError naming the nodes that failed."""
+    from dbt.artifacts.schemas.run import RunExecutionResult
     from dbt.cli.main import dbtRunner
 
     profiles_dir = os.environ.get("DBT_PROFILES_DIR", str(REPO_ROOT))
@@ -76,7 +77,7 @@ def dbt_build(args: Sequence[str] = (), *, target: str = "dev") -> dict[str, Any
         outcome = dbtRunner(callbacks=[_echo]).invoke(argv)
     finally:
         _release_duckdb()
-    if outcome.result is None or not hasattr(outcome.result, "results"):
+    if not isinstance(outcome.result, RunExecutionResult):
         raise DbtBuildError(f"dbt build did not run: {outcome.exception}")
     statuses = Counter(str(result.status) for result in outcome.result.results)
     failed = sorted(

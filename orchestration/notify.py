@@ -37,6 +37,7 @@ import boto3
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
+from core.settings import Settings
 from orchestration.oauth import (
     RETRY_BACKOFF_SECONDS,
     AccessToken,
@@ -110,7 +111,7 @@ class NotifySettings:
             or (LAMBDA_CACHE_URL if in_lambda else DEFAULT_CACHE_URL),
             timeout_seconds=timeout,
             client_secret_arn=get("NOTIFY_CLIENT_SECRET_ARN"),
-            region=get("AWS_REGION") or get("AWS_DEFAULT_REGION"),
+            region=Settings.from_env(env).aws_region,
         )
         if in_lambda and settings.api_url and not get("NOTIFY_TOKEN_CACHE"):
             log.warning(
@@ -282,10 +283,12 @@ def _deliver(
             outcome.api_status = status
             if status is not None and 200 <= status < 300:
                 outcome.delivered, outcome.error = True, None
-                log.info("notify: %s took the summary (HTTP %s)", endpoint, status)
+                log.info("notify delivered", extra={"endpoint": endpoint, "http_status": status})
                 return outcome
             if status == 401 and not refreshed:
-                log.warning("notify: %s refused the token (401); refreshing it once", endpoint)
+                log.warning(
+                    "notify token refused; refreshing it once", extra={"endpoint": endpoint}
+                )
                 refreshed = True
                 tokens.discard(token)
                 token, outcome.token_source = tokens.token(reject=token.access_token)
@@ -300,12 +303,12 @@ def _deliver(
             if not (_transient(status) and not retried):
                 break
             retried = True
-            log.warning("notify: %s; retrying once", outcome.error)
+            log.warning("notify failed; retrying once", extra={"error": outcome.error})
             sleep(RETRY_BACKOFF_SECONDS)
     except TokenError as exc:
         outcome.error = f"no access token: {exc}"
     outcome.sensitive.append(_SECRETS.get(settings.client_secret_arn or "", ""))
-    log.error("notify: summary NOT delivered: %s", outcome.as_result()["error"])
+    log.error("notify: summary NOT delivered", extra={"error": outcome.as_result()["error"]})
     return outcome
 
 
@@ -426,5 +429,5 @@ def notify(
             raise SnsPublishError(
                 f"SNS publish to {settings.sns_topic_arn} failed: {exc}", dict(result)
             ) from exc
-        log.info("notify: published to %s", settings.sns_topic_arn)
+        log.info("notify published", extra={"topic": settings.sns_topic_arn})
     return result

@@ -169,13 +169,13 @@ def request_token(
             problem = TokenError(f"token endpoint {endpoint} unreachable: {type(exc).__name__}")
         else:
             if response.status_code == 200:
-                log.info("oauth: new token from %s", endpoint)
+                log.info("oauth new token", extra={"endpoint": endpoint})
                 return _parse_token(response, endpoint, issued_at)
             problem = _refusal(response, endpoint)
             if response.status_code < 500:
                 raise problem
         if attempt == 1:
-            log.warning("oauth: %s; retrying once", problem)
+            log.warning("oauth token request failed; retrying once", extra={"error": str(problem)})
             sleep(RETRY_BACKOFF_SECONDS)
     raise problem
 
@@ -362,7 +362,9 @@ class DynamoDbTokenCache:
         deadline = time.monotonic() + self.lease_seconds
         while not self._acquire(key, owner, clock()):
             if time.monotonic() >= deadline:
-                log.warning("oauth: token lock on %s held too long; fetching anyway", self.table)
+                log.warning(
+                    "oauth token lock held too long; fetching anyway", extra={"table": self.table}
+                )
                 token = fetch()
                 self._write(key, token)
                 return token, True
@@ -472,7 +474,9 @@ class TokenClient:
             token, fetched = self.shared.get_or_fetch(key, self.clock, self._fetch, reject)
         except CACHE_ERRORS as exc:
             # The shared cache saves token requests; it must not stop the notification.
-            log.warning("oauth: shared token cache failed (%s); asking the endpoint", exc)
+            log.warning(
+                "oauth shared token cache failed; asking the endpoint", extra={"error": str(exc)}
+            )
             return self._fetch(), "endpoint"
         return token, "endpoint" if fetched else "cache"
 
@@ -486,4 +490,7 @@ class TokenClient:
             try:
                 self.shared.discard(key, token.access_token)
             except CACHE_ERRORS as exc:
-                log.warning("oauth: could not drop a refused token from the shared cache: %s", exc)
+                log.warning(
+                    "oauth could not drop a refused token from the shared cache",
+                    extra={"error": str(exc)},
+                )

@@ -6,9 +6,9 @@ Into the output directory (default `build/`):
   `orchestration` or `ml`) with the trading calendar they read, and the third-party
   packages they import, pinned by uv.lock and installed as manylinux wheels for the Lambda
   runtime (`LAMBDA_PYTHON`, x86_64). orchestration/template.yaml points CodeUri at it.
-- `ml-source.tar.gz`: the SageMaker jobs' source, `ml.sagemaker_launcher.build_source_dir`
-  at the archive root (train_entry.py, predict_entry.py, ml/...); the deploy uploads it to
-  the template's MlSourceUri.
+- `ml-source.tar.gz`: the SageMaker jobs' source,
+  `orchestration.sagemaker_launcher.build_source_dir` at the archive root (train_entry.py,
+  predict_entry.py, ml/..., core/...); the deploy uploads it to the template's MlSourceUri.
 - `lambda-requirements.txt` and `dbt-requirements.txt`: the pins installed in lambda.zip,
   and those the dbt image installs (orchestration/docker/Dockerfile).
 
@@ -55,7 +55,7 @@ LAMBDA_PLATFORMS = (
     *(f"manylinux_2_{minor}_x86_64" for minor in range(17, LAMBDA_GLIBC_MINOR + 1)),
 )
 # Code and data the handlers need, as paths in the zip (= under /var/task).
-LAMBDA_PACKAGES = ("ingestion", "orchestration", "ml")
+LAMBDA_PACKAGES = ("core", "ingestion", "orchestration", "ml")
 LAMBDA_DATA_FILES = ("seeds/trading_calendar.csv",)
 # Build tooling, not handler code.
 LAMBDA_EXCLUDED_FILES = ("orchestration/package.py",)
@@ -411,7 +411,7 @@ def write_tar_gz(destination: Path, root: Path) -> list[str]:
 
 def build_ml_source(out: Path) -> dict[str, Any]:
     """ml-source.tar.gz: what the SageMaker jobs run, laid out by the launcher itself."""
-    from ml.sagemaker_launcher import build_source_dir
+    from orchestration.sagemaker_launcher import build_source_dir
 
     destination = out / "ml-source.tar.gz"
     with tempfile.TemporaryDirectory(prefix="ml-source-") as directory:

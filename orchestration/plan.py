@@ -16,17 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core.lake import Lake
+from core.layout import PREDICTIONS_PREFIX
+from core.settings import Settings
 from ingestion.calendar import NEW_YORK, TradingCalendar
-from ingestion.lake import Lake
-from ml.layout import PREDICTIONS_PREFIX
 from ml.registry import published_versions
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-DEFAULT_TRAINING_WEEKDAY = "FRI"
 # SageMaker job names: at most 63 characters of letters, digits and hyphens; the longest
 # prefix the state machine puts before the suffix is "condvest-predict-" (17).
 _SUFFIX_HASH_LENGTH = 12
@@ -101,7 +100,7 @@ def resolve_run(
     lake: Lake,
     now: dt.datetime,
     execution: str,
-    train_weekday: str = DEFAULT_TRAINING_WEEKDAY,
+    train_weekday: str = Settings().training_weekday,
     history_start: dt.date | None = None,
     last_available: dt.date | None = None,
     gold_schema: str = "gold",
@@ -171,20 +170,3 @@ def _features_export(lake_root: str, gold_schema: str, execution: str) -> tuple[
         "WITH (format = 'PARQUET', compression = 'ZSTD')"
     )
     return uri, query
-
-
-def plan_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    """The plan's settings from the environment: TRAINING_WEEKDAY, DAILY_HISTORY_START."""
-    start = env.get("DAILY_HISTORY_START")
-    try:
-        history_start = dt.date.fromisoformat(start) if start else None
-    except ValueError:
-        raise PlanError(f"DAILY_HISTORY_START must be YYYY-MM-DD, got {start!r}") from None
-    weekday = env.get("TRAINING_WEEKDAY", DEFAULT_TRAINING_WEEKDAY)
-    training_weekday(weekday)
-    return {
-        "train_weekday": weekday,
-        "history_start": history_start,
-        # The Athena schema dbt builds gold into (DBT_SCHEMA_PREFIX, as in profiles.yml).
-        "gold_schema": env.get("DBT_SCHEMA_PREFIX", "") + "gold",
-    }

@@ -16,9 +16,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from ingestion.lake import Lake
+from core.lake import Lake
+from core.layout import PREDICTIONS_PREFIX
 from ingestion.watermarks import WatermarkStore
-from ml.layout import PREDICTIONS_PREFIX, TOP_PREDICTIONS
+from ml.predict import TOP_PREDICTIONS
 from ml.registry import METRICS_FILE, MODELS_PREFIX
 from orchestration import asl
 from orchestration.notify import NotifySettings, notify

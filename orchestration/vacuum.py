@@ -22,7 +22,6 @@ landing no longer holds the full history: bronze must never be rebuilt from scra
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -38,14 +37,14 @@ from typing import Any, Protocol
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from ingestion.lake import DATASETS, Lake, fsync
+from core.clock import UTC, utcnow
+from core.lake import Lake
+from core.layout import LANDING_PREFIXES, VACUUM_MANIFEST_PREFIX
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-LANDING_PREFIX = DATASETS["ohlcv"]
-MANIFEST_PREFIX = "_manifests/vacuum"
-DEFAULT_RETENTION_DAYS = 30
-DEFAULT_WAREHOUSE_PATH = "./data/warehouse.duckdb"
+LANDING_PREFIX = LANDING_PREFIXES["ohlcv"]
 # dbt's incremental bronze models re-read landing rows newer than their cursor less
 # `cursor_lookback_minutes` (dbt_project.yml, 60). A day leaves room for a wider setting.
 CURSOR_MARGIN = dt.timedelta(days=1)
@@ -234,7 +233,7 @@ class DuckDBConsolidationCheck:
             if not lake.is_local:
                 from ingestion.duckdb_lake import configure_s3
 
-                configure_s3(con)
+                configure_s3(con, lake.region or Settings.from_env().aws_region)
             cursor = con.execute(self.query(), {"files": list(by_uri)})
             names = [column[0] for column in cursor.description]
             rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
@@ -280,17 +279,14 @@ class AthenaConsolidationCheck:
             raise ValueError(f"invalid Athena catalog {self.catalog!r}")
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, client: Any = None
-    ) -> AthenaConsolidationCheck:
-        """Settings as profiles.yml reads them (ATHENA_*, DBT_SCHEMA_PREFIX, AWS_REGION)."""
-        env = os.environ if env is None else env
+    def from_settings(cls, settings: Settings, client: Any = None) -> AthenaConsolidationCheck:
+        """The Athena that dbt's athena target uses (profiles.yml reads the same settings)."""
         return cls(
-            work_group=env.get("ATHENA_WORKGROUP", "primary"),
-            s3_staging_dir=env.get("ATHENA_S3_STAGING_DIR") or None,
-            schema_prefix=env.get("DBT_SCHEMA_PREFIX", ""),
-            catalog=env.get("ATHENA_CATALOG", "awsdatacatalog"),
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION", "us-east-1"),
+            work_group=settings.athena_workgroup,
+            s3_staging_dir=settings.athena_s3_staging_dir,
+            schema_prefix=settings.dbt_schema_prefix,
+            catalog=settings.athena_catalog,
+            region=settings.aws_region,
             client=client,
         )
 
@@ -382,17 +378,15 @@ class AthenaConsolidationCheck:
 
 
 def consolidation_check(
-    target: str, env: Mapping[str, str] | None = None
+    target: str, settings: Settings
 ) -> DuckDBConsolidationCheck | AthenaConsolidationCheck:
-    """The check for a dbt target: "dev" (DuckDB at $WAREHOUSE_PATH) or "athena"."""
-    env = os.environ if env is None else env
+    """The check for a dbt target: "dev" (the DuckDB warehouse) or "athena"."""
     if target == "dev":
         return DuckDBConsolidationCheck(
-            env.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH),
-            schema_prefix=env.get("DBT_SCHEMA_PREFIX", ""),
+            settings.warehouse_path, schema_prefix=settings.dbt_schema_prefix
         )
     if target == "athena":
-        return AthenaConsolidationCheck.from_env(env)
+        return AthenaConsolidationCheck.from_settings(settings)
     raise ValueError(f"unknown target {target!r}; expected 'dev' or 'athena'")
 
 
@@ -453,70 +447,12 @@ def _fill_missing(
     return out
 
 
-def _s3_client() -> Any:
-    import boto3  # reads AWS_ENDPOINT_URL(_S3) itself, as the lake's pyarrow S3 does
-
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-    return boto3.client("s3", region_name=region)
-
-
-def _bucket_key(path: str) -> tuple[str, str]:
-    bucket, key = path.split("/", 1)
-    return bucket, key
-
-
 def _write_manifest(lake: Lake, manifest: dict[str, Any], now: dt.datetime) -> str:
-    """JSON that appears whole or not at all: temp + fsync + rename locally, one PUT on S3
-    (pyarrow's S3 output stream would make it a multipart upload)."""
-    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = lake.path(MANIFEST_PREFIX, f"{stamp}-{uuid.uuid4().hex[:8]}.json")
-    body = json.dumps(manifest, indent=2).encode()
-    if not lake.is_local:
-        bucket, key = _bucket_key(path)
-        _s3_client().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
-        return path
-    parent = path.rsplit("/", 1)[0]
-    os.makedirs(parent, exist_ok=True)
-    temp = f"{path}.{uuid.uuid4().hex}.tmp"
-    try:
-        with open(temp, "wb") as out:
-            out.write(body)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
-    fsync(parent)
+    """The manifest under its UTC time, written whole or not at all (Lake.write_bytes)."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = lake.path(VACUUM_MANIFEST_PREFIX, f"{stamp}-{uuid.uuid4().hex[:8]}.json")
+    lake.write_bytes(path, json.dumps(manifest, indent=2).encode(), "application/json")
     return path
-
-
-def _delete_local(paths: Sequence[str]) -> None:
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):  # gone already: nothing to lose
-            os.remove(path)
-    # Only the partitions we emptied; rmdir refuses a directory someone just wrote to.
-    for parent in sorted({path.rsplit("/", 1)[0] for path in paths}):
-        with contextlib.suppress(OSError):
-            os.rmdir(parent)
-
-
-def _delete_s3(paths: Sequence[str]) -> None:
-    """Batches of 1,000 keys per request. boto3 rather than pyarrow, whose delete_file
-    writes a directory marker in place of the last file of a "directory"."""
-    s3 = _s3_client()
-    bucket = _bucket_key(paths[0])[0]
-    keys = [_bucket_key(path)[1] for path in paths]
-    for start in range(0, len(keys), 1000):
-        batch = [{"Key": key} for key in keys[start : start + 1000]]
-        answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-        if answer.get("Errors"):
-            raise RuntimeError(f"S3 refused to delete {answer['Errors'][:3]}")
-    # A partition left with only its directory marker (pyarrow writes them): drop the marker.
-    for partition in sorted({key.rsplit("/", 1)[0] + "/" for key in keys}):
-        listing = s3.list_objects_v2(Bucket=bucket, Prefix=partition, MaxKeys=2)
-        if [item["Key"] for item in listing.get("Contents", [])] == [partition]:
-            s3.delete_object(Bucket=bucket, Key=partition)
 
 
 def _span(delta: dt.timedelta) -> str:
@@ -556,7 +492,7 @@ def _manifest(
     return {
         "kind": "condvest.vacuum",
         "version": 1,
-        "created_at": now.astimezone(dt.UTC).isoformat(),
+        "created_at": now.astimezone(UTC).isoformat(),
         "lake": lake.uri,
         "check": check.describe(),
         "today": result["today"],
@@ -583,7 +519,7 @@ def vacuum(
     check: ConsolidationCheck,
     *,
     today: dt.date,
-    retention_days: int = DEFAULT_RETENTION_DAYS,
+    retention_days: int,
     dry_run: bool = False,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
@@ -600,7 +536,7 @@ def vacuum(
     if retention_days < 1:
         # Today's partition is still being written to; a day is the least retention.
         raise ValueError(f"retention_days must be at least 1, got {retention_days}")
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     cutoff = today - dt.timedelta(days=retention_days)
     files, ignored = _landing_files(lake)
     candidates = [file for file in files if file.ingest_date < cutoff]
@@ -623,11 +559,7 @@ def vacuum(
     # The record first: a crash while deleting still leaves what was meant to go.
     manifest = _write_manifest(lake, _manifest(lake, check, result, proven, now), now)
     result["manifest"] = lake.display(manifest)
-    paths = [file.path for file, _ in proven]
-    if lake.is_local:
-        _delete_local(paths)
-    else:
-        _delete_s3(paths)
+    lake.delete([file.path for file, _ in proven])
     log.info(
         "vacuum deleted landing files",
         extra={"files": len(proven), "rows": result["rows_deleted"], "kept": len(kept)},

@@ -7,16 +7,15 @@ Returns the run summary: run_id, status, rows landed, invalid rows, file written
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from core.logs import lambda_entry
 from ingestion.events import parse_meta_event
 from ingestion.fetch import fetch_tickers
 from ingestion.runtime import runtime
 
-logging.getLogger().setLevel(logging.INFO)
 
-
+@lambda_entry
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     with runtime() as rt:
         as_of = parse_meta_event(event, rt.default_date())

@@ -6,16 +6,15 @@ files written, rows landed, invalid rows by reason, restated symbols, new waterm
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from core.logs import lambda_entry
 from ingestion.events import parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv
 from ingestion.runtime import runtime
 
-logging.getLogger().setLevel(logging.INFO)
 
-
+@lambda_entry
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     with runtime() as rt:
         request = parse_ohlcv_event(event, rt.default_date())

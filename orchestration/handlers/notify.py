@@ -10,19 +10,18 @@ run has been recorded and announced on SNS.
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
-from ingestion.config import Settings
+from core.lake import Lake
+from core.logs import lambda_entry
+from core.settings import Settings
 from ingestion.credentials import watermark_dsn
-from ingestion.lake import Lake
 from ingestion.watermarks import WatermarkStore
 from orchestration.summary import FAILED, SUCCEEDED, report_run
 
-logging.getLogger().setLevel(logging.INFO)
 
-
+@lambda_entry
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     event = event or {}
     status = event.get("status")

@@ -6,16 +6,15 @@ Environment: LAKE_ROOT. Returns {"version", "published"} (the version's lake dir
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from ingestion.config import Settings
-from ingestion.lake import Lake
+from core.lake import Lake
+from core.logs import lambda_entry
+from core.settings import Settings
 from ml.registry import RegistryError, check_version, publish_archive
 
-logging.getLogger().setLevel(logging.INFO)
 
-
+@lambda_entry
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     event = event or {}
     version, model_data = event.get("version"), event.get("model_data")

@@ -8,19 +8,17 @@ DAILY_HISTORY_START (first session to fetch when nothing is landed yet).
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
-import os
 from typing import Any
 
+from core.clock import utcnow
+from core.lake import Lake
+from core.logs import lambda_entry
+from core.settings import Settings
 from ingestion.calendar import load_calendar
-from ingestion.config import Settings
-from ingestion.lake import Lake
-from orchestration.plan import PlanError, parse_run_date, plan_settings, resolve_run
-
-logging.getLogger().setLevel(logging.INFO)
+from orchestration.plan import PlanError, parse_run_date, resolve_run
 
 
+@lambda_entry
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     event = event or {}
     execution_input = event.get("input") or {}
@@ -31,8 +29,10 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
         parse_run_date(execution_input.get("date")),
         calendar=load_calendar(settings.trading_calendar_path),
         lake=Lake.open(settings.lake_root),
-        now=dt.datetime.now(dt.UTC),
+        now=utcnow(),
         execution=str(event.get("execution") or "manual"),
-        **plan_settings(os.environ),
+        train_weekday=settings.training_weekday,
+        history_start=settings.daily_history_start,
+        gold_schema=settings.schema("gold"),
     )
     return plan.as_dict()

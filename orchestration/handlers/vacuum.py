@@ -2,7 +2,7 @@
 
 Event (every key optional):
     {"date": "YYYY-MM-DD"}     the day the retention counts back from (default: today, UTC)
-    {"retention_days": 30}     default $VACUUM_RETENTION_DAYS, else 30
+    {"retention_days": 30}     default: the settings' VACUUM_RETENTION_DAYS
     {"dry_run": true}          report what would be deleted; write and delete nothing
 Environment: LAKE_ROOT (s3://...), and the Athena settings dbt's athena target reads
 (ATHENA_WORKGROUP, ATHENA_S3_STAGING_DIR, ATHENA_CATALOG, DBT_SCHEMA_PREFIX, AWS_REGION).
@@ -12,18 +12,15 @@ Returns `orchestration.vacuum.vacuum`'s report: deleted files, kept files and wh
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ingestion.config import Settings
+from core.clock import utcnow
+from core.lake import Lake
+from core.logs import lambda_entry
+from core.settings import Settings
 from ingestion.events import EventError
-from ingestion.lake import Lake
-from orchestration.vacuum import DEFAULT_RETENTION_DAYS, consolidation_check, vacuum
-
-logging.getLogger().setLevel(logging.INFO)
+from orchestration.vacuum import consolidation_check, vacuum
 
 EVENT_KEYS = frozenset({"date", "retention_days", "dry_run"})
 
@@ -35,7 +32,7 @@ class VacuumRequest:
     dry_run: bool
 
 
-def parse_event(event: Any, default_today: dt.date, env: Mapping[str, str]) -> VacuumRequest:
+def parse_event(event: Any, default_today: dt.date, settings: Settings) -> VacuumRequest:
     """The event's settings, with defaults; unknown keys are refused (a typo must not
     silently vacuum with the default retention)."""
     event = event or {}
@@ -52,10 +49,7 @@ def parse_event(event: Any, default_today: dt.date, env: Mapping[str, str]) -> V
             raise EventError(f"'date' must be YYYY-MM-DD, got {event['date']!r}") from None
     retention = event.get("retention_days")
     if retention is None:
-        setting = env.get("VACUUM_RETENTION_DAYS") or str(DEFAULT_RETENTION_DAYS)
-        if not setting.strip().isdigit():
-            raise EventError(f"VACUUM_RETENTION_DAYS must be an integer, got {setting!r}")
-        retention = int(setting)
+        retention = settings.vacuum_retention_days
     if isinstance(retention, bool) or not isinstance(retention, int) or retention < 1:
         raise EventError(f"'retention_days' must be an integer >= 1, got {retention!r}")
     dry_run = event.get("dry_run", False)
@@ -64,12 +58,14 @@ def parse_event(event: Any, default_today: dt.date, env: Mapping[str, str]) -> V
     return VacuumRequest(today, retention, dry_run)
 
 
+@lambda_entry
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    now = dt.datetime.now(dt.UTC)
-    request = parse_event(event, now.date(), os.environ)
+    now = utcnow()
+    settings = Settings.from_env()
+    request = parse_event(event, now.date(), settings)
     return vacuum(
-        Lake.open(Settings.from_env().lake_root),
-        consolidation_check("athena"),
+        Lake.open(settings.lake_root, settings.aws_region),
+        consolidation_check("athena", settings),
         today=request.today,
         retention_days=request.retention_days,
         dry_run=request.dry_run,

@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from core.layout import PREDICTIONS_SCHEMA
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
-from ml.layout import PREDICTIONS_SCHEMA
 
 # DuckDB reads the lake's files in place, so they are not in its catalog: their columns
 # are what ingestion (and ml/) writes, plus the hive partition of the landing files.

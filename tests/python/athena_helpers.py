@@ -24,7 +24,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from tests.python.dbt_helpers import run_dbt
-from tests.python.fixtures.aws import REGION
+from tests.python.fixtures.aws import REGION, AwsService
 
 CATALOG = "awsdatacatalog"
 TARGET_SCHEMA = "condvest"
@@ -65,7 +65,7 @@ class MotoAthena:
 
     endpoint_url: str
 
-    def client(self, service: str) -> Any:
+    def client(self, service: AwsService) -> Any:
         return boto3.client(
             service,
             region_name=REGION,

@@ -233,7 +233,7 @@ def _sizes(rng: np.random.Generator, calm: np.ndarray) -> np.ndarray:
     return np.where(calm[:, None], np.column_stack(quiet), np.column_stack(ordinary))
 
 
-def _walk(close: int, base: int, sizes: np.ndarray, direction: np.ndarray) -> np.ndarray:
+def _walk(close: int, base: float, sizes: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """Random bars (rows of open, high, low, close in cents) after the close `close`: `sizes`
     are the bars' gap, body and shadows in cents, `direction` uniform draws for their signs."""
     rows = []

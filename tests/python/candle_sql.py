@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -29,7 +30,7 @@ def _context() -> ModuleType:
     return module
 
 
-def macro(name: str) -> Callable[..., str]:
+def macro(name: str) -> Callable[..., Any]:
     found = _context().get(name)
     if found is None:
         raise KeyError(name)

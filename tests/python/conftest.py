@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from core.lake import Lake
+from core.paths import REPO_ROOT
 from ingestion.calendar import TradingCalendar, load_calendar
-from ingestion.config import REPO_ROOT
-from ingestion.lake import Lake
 from ingestion.watermarks import WatermarkStore
 
 pytest_plugins = [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.config import REPO_ROOT
+from core.paths import REPO_ROOT
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 TABLES = (

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 from threadpoolctl import threadpool_limits
 
-from ingestion.config import REPO_ROOT
+from core.paths import REPO_ROOT
 from ml import train
 
 BARS = (3, 5, 8, 13, 21, 34)

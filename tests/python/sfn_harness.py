@@ -23,9 +23,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import boto3
+import botocore.session
+from botocore.model import OperationModel
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
@@ -54,10 +56,13 @@ from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
+from tests.python.fixtures.aws import AwsService
+
 REGION = "us-east-1"
 
 if not hasattr(NetworkInterface, "private_dns_name"):
-    NetworkInterface.private_dns_name = property(  # type: ignore[attr-defined]
+    # Monkeypatch: moto declares it a str set in __init__ (and only with DNS hostnames on).
+    NetworkInterface.private_dns_name = property(  # type: ignore[assignment]
         lambda self: f"ip-{self.private_ip_address.replace('.', '-')}.ec2.internal"
     )
 
@@ -87,9 +92,10 @@ _SYNC_JOBS: dict[str, tuple[str, Callable[[dict, dict], dict], Callable[[dict], 
 }
 
 
-def _operation(service: str, action: str) -> Any:
-    client = boto3.session.Session().client(service, REGION)
-    return client.meta.service_model.operation_model(action[0].upper() + action[1:])
+def _operation(service: str, action: str) -> OperationModel:
+    """botocore's model of an API action: the one a client of `service` validates against."""
+    model = botocore.session.get_session().get_service_model(service)
+    return model.operation_model(action[0].upper() + action[1:])
 
 
 def _api_names(value: Any, shape: Any) -> Any:
@@ -133,16 +139,18 @@ class SyncJobService(StateTaskServiceCallback):
 
     def __init__(self) -> None:
         # moto's callback machinery needs a task-token endpoint even for .sync.
+        # moto annotates the set as ResourceCondition, but its constants are plain str.
         super().__init__(
-            supported_integration_patterns={
-                ResourceCondition.Sync,
-                ResourceCondition.WaitForTaskToken,
-            }
+            supported_integration_patterns=cast(
+                "set[ResourceCondition]",
+                {ResourceCondition.Sync, ResourceCondition.WaitForTaskToken},
+            )
         )
 
     def _get_supported_parameters(self) -> set[str]:
         # What the service's API takes, from botocore's model (as AWS validates them).
         operation = _operation(self._get_boto_service_name(), self.resource.api_action)
+        assert operation.input_shape is not None  # the jobs' create/start calls take input
         return set(operation.input_shape.members)
 
     def _job(self) -> tuple:
@@ -183,13 +191,18 @@ class SyncJobService(StateTaskServiceCallback):
                         env=env,
                         error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
                         event_type=HistoryEventType.TaskFailed,
-                        event_details=EventDetails(
-                            taskFailedEventDetails=TaskFailedEventDetails(
-                                resource=self._get_sfn_resource(),
-                                resourceType=self._get_sfn_resource_type(),
-                                error=StatesErrorNameType.StatesTaskFailed.to_name(),
-                                cause=to_json_str(output),
-                            )
+                        # moto's EventDetails is a total TypedDict, yet an event carries
+                        # one of its keys (as moto's own events do).
+                        event_details=cast(
+                            EventDetails,
+                            {
+                                "taskFailedEventDetails": TaskFailedEventDetails(
+                                    resource=self._get_sfn_resource(),
+                                    resourceType=self._get_sfn_resource_type(),
+                                    error=StatesErrorNameType.StatesTaskFailed.to_name(),
+                                    cause=to_json_str(output),
+                                )
+                            },
                         ),
                     )
                 )
@@ -244,18 +257,21 @@ def patched_moto(registry: LambdaRegistry, sleeps: list[float]) -> Iterator[None
         def sleep(seconds: float) -> None:
             sleeps.append(seconds)
 
+    # Monkeypatching moto's internals, which mypy rejects: assigning to methods
+    # [method-assign], a stand-in object for the `time` module, and ECS hooks that take the
+    # ECS subclass where the base class declares StateTaskService [assignment].
     state_task_factory.state_task_service_for = service_for
-    LambdaSimpleBackend.invoke = invoke
-    retrier_decl.time = _Clock()
-    StateTaskServiceEcs._normalise_parameters = _ecs_normalise_parameters
-    StateTaskServiceEcs._normalise_response = _ecs_normalise_response
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    retrier_decl.time = _Clock()  # type: ignore[assignment]
+    StateTaskServiceEcs._normalise_parameters = _ecs_normalise_parameters  # type: ignore[method-assign, assignment]
+    StateTaskServiceEcs._normalise_response = _ecs_normalise_response  # type: ignore[method-assign, assignment]
     try:
         yield
     finally:
         state_task_factory.state_task_service_for = original_factory
-        LambdaSimpleBackend.invoke = original_invoke
+        LambdaSimpleBackend.invoke = original_invoke  # type: ignore[method-assign]
         retrier_decl.time = time
-        StateTaskServiceEcs._normalise_parameters, StateTaskServiceEcs._normalise_response = (
+        StateTaskServiceEcs._normalise_parameters, StateTaskServiceEcs._normalise_response = (  # type: ignore[method-assign]
             original_ecs
         )
         assert retrier_decl.time.sleep is original_sleep
@@ -281,5 +297,5 @@ def entered_states(client: Any, execution_arn: str) -> list[str]:
     ]
 
 
-def client(service: str) -> Any:
+def client(service: AwsService) -> Any:
     return boto3.client(service, region_name=REGION)

@@ -17,10 +17,10 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
+from core.lake import Lake
+from core.paths import REPO_ROOT
 from ingestion.calendar import TradingCalendar
-from ingestion.config import REPO_ROOT
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
-from ingestion.lake import Lake
 from ingestion.sample_market import SampleMarket
 from ingestion.watermarks import WatermarkStore
 from tests.python.athena_helpers import (
@@ -146,10 +146,10 @@ def test_incremental_models_compile_the_branch_their_glue_table_calls_for(
 def trino_problems(sql: str) -> list[str]:
     """Why `sql` is not one Trino statement (empty when it is)."""
     try:
-        statements = sqlglot.parse(sql, read="trino", error_level=ErrorLevel.RAISE)
+        parsed = sqlglot.parse(sql, read="trino", error_level=ErrorLevel.RAISE)
     except sqlglot.errors.ParseError as error:
         return [str(error)]
-    statements = [statement for statement in statements if statement is not None]
+    statements = [statement for statement in parsed if statement is not None]
     problems = [] if len(statements) == 1 else [f"{len(statements)} statements"]
     for statement in statements:
         # A DuckDB-only function (list_value, strftime, epoch_ms...) parses, as an unknown call.

@@ -4,8 +4,8 @@ import pytest
 import sqlglot
 from click.testing import CliRunner
 
+from core.layout import PREDICTIONS_SCHEMA
 from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl, predictions_table_ddl
-from ml.layout import PREDICTIONS_SCHEMA
 from orchestration.cli import main
 
 

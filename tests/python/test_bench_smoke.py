@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.report import Row, Side, busy_seconds
-from ingestion.config import REPO_ROOT
+from core.paths import REPO_ROOT
 
 SYMBOLS, SESSIONS = 200, 500
 # ML on one year instead of two, and a smaller sample of seed files: the same code paths,

@@ -27,9 +27,9 @@ import pytest
 import talib
 import talib.abstract
 
+from core.paths import REPO_ROOT
 from ingestion.bars import invalid_reasons
 from ingestion.calendar import load_calendar
-from ingestion.config import REPO_ROOT
 from ingestion.sample_market import BAD_PRINTS, SAMPLE_END, SAMPLE_START, SampleMarket
 from oracle.talib_candles import DEFAULT_SETTINGS, PRICES, is_tie, talib_pattern, with_factors
 from tests.python import candle_sql
@@ -107,6 +107,7 @@ def test_the_pattern_list_is_talibs() -> None:
 
 
 def test_talib_defaults_are_the_ones_the_macros_use() -> None:
+    # This macro `return`s a dict; candle_sql.macro's annotation assumes rendered SQL (str).
     settings = candle_sql.macro("candle_settings")()
     ranges = {"real_body": 0, "high_low": 1, "shadows": 2}
     order = [
@@ -125,7 +126,8 @@ def test_lookbacks_are_talibs(pattern: str) -> None:
     the lookback is a pattern's last condition, or, for the stateful Hikkakes, its first
     branch; no other lookback appears."""
     sql = candle_sql.macro(pattern)()
-    lookback = talib.abstract.Function(pattern.upper()).lookback
+    # talib's abstract.pyi declares only the indicator functions, not the Function class.
+    lookback = talib.abstract.Function(pattern.upper()).lookback  # type: ignore[attr-defined]
     guards = re.findall(r"when bar_number < (\d+)\s+then 0|and bar_number >= (\d+)", sql)
     assert {int(first or last) for first, last in guards} == {lookback}
 

@@ -22,8 +22,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from core.lake import Lake
 from ingestion.calendar import TradingCalendar
-from ingestion.lake import Lake
 from orchestration import asl
 from orchestration.daily import LocalSteps, step_names
 from orchestration.plan import PlanError, daily_model_version, resolve_run, training_weekday

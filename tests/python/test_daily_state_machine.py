@@ -22,12 +22,12 @@ from moto import mock_aws
 from moto.ecs.models import Container
 
 from ingestion.polygon import PolygonHTTPError
-from ml.sagemaker_launcher import FEATURES_DIR, MODEL_DIR, PREDICTIONS_DIR
 from ml.train import METRIC_DEFINITIONS
 from orchestration import asl
 from orchestration.handlers import notify as notify_handler
 from orchestration.handlers import resolve_run_date
 from orchestration.plan import daily_model_version
+from orchestration.sagemaker_launcher import FEATURES_DIR, MODEL_DIR, PREDICTIONS_DIR
 from tests.python import sfn_harness as sfn
 
 FRIDAY = "2026-11-20"  # the default training weekday
@@ -262,7 +262,7 @@ def test_happy_path_on_the_training_weekday_visits_every_state_in_order(deployme
     predict = sagemaker.describe_processing_job(
         ProcessingJobName=processing[0]["ProcessingJobName"]
     )
-    # The same paths ml.predict is given by the Python launcher (ml.sagemaker_launcher).
+    # The same paths ml.predict is given by the Python launcher (orchestration.sagemaker_launcher).
     assert predict["AppSpecification"]["ContainerArguments"] == [
         "--features-dir",
         FEATURES_DIR,

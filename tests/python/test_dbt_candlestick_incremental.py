@@ -18,9 +18,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
 
+from core.lake import Lake
 from ingestion import fetch
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
-from ingestion.lake import Lake
 from ingestion.landing import land_bars
 from ingestion.sample_market import SPLIT_DATE, SPLIT_SYMBOL, SampleMarket
 from ingestion.watermarks import WatermarkStore
@@ -57,7 +57,9 @@ def _row(warehouse, symbol: str, date: dt.date) -> dict[str, object]:
             [symbol, date],
         )
         names = [column[0] for column in cursor.description]
-        return dict(zip(names, cursor.fetchone(), strict=True))
+        row = cursor.fetchone()
+        assert row is not None, f"no candlestick_patterns row for {symbol} on {date}"
+        return dict(zip(names, row, strict=True))
 
 
 def _doji_correction(lake_dir, symbol: str, date: dt.date) -> pa.Table:

@@ -16,7 +16,7 @@ LAST = dt.date(2025, 12, 31)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, calendar):
     """A lake landed up to the day before LAST, built once, then LAST landed too."""
-    from ingestion.lake import Lake
+    from core.lake import Lake
     from ingestion.watermarks import WatermarkStore
 
     tmp = tmp_path_factory.mktemp("dbt")

@@ -15,11 +15,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from core.lake import Lake
+from core.paths import REPO_ROOT
 from ingestion import fetch
 from ingestion.bars import LANDING_OHLCV_SCHEMA
-from ingestion.config import REPO_ROOT
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
-from ingestion.lake import Lake
 from ingestion.sample_market import SampleMarket
 from ingestion.watermarks import WatermarkStore
 from tests.python.dbt_helpers import DBT, dbt

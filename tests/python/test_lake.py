@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import io
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion import lake as lake_module
-from ingestion.lake import Lake
+from core import lake as lake_module
+from core.lake import Lake
 
 INGEST_DATE = dt.date(2024, 6, 10)
 
@@ -85,17 +83,11 @@ def test_failed_rename_leaves_no_parquet_and_no_temp_file(lake_dir: Path) -> Non
 def test_failure_mid_write_leaves_no_partial_parquet(
     lake: Lake, lake_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_write_table = pq.write_table
+    def flush_fails(fd: int) -> None:
+        # What a full disk does: the bytes were handed over, then flushing them errors out.
+        raise OSError(errno.ENOSPC, "no space left on device")
 
-    def write_half_then_fail(table: pa.Table, where: str, **kwargs: Any) -> None:
-        # What a full disk does: some bytes reach the file, then the write errors out.
-        buffer = io.BytesIO()
-        real_write_table(table, buffer)
-        data = buffer.getvalue()
-        Path(where).write_bytes(data[: len(data) // 2])
-        raise OSError(errno.ENOSPC, "no space left on device", where)
-
-    monkeypatch.setattr(lake_module.pq, "write_table", write_half_then_fail)
+    monkeypatch.setattr(lake_module.os, "fsync", flush_fails)
 
     with pytest.raises(OSError, match="no space"):
         lake.write_parquet(_table(), lake.landing_path("ohlcv", INGEST_DATE, "batch-1"))

@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
 
+from core.lake import Lake
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
-from ingestion.lake import Lake
 from ingestion.landing import land_bars
 from ingestion.sample_market import SAMPLE_END, SampleMarket
 from ingestion.watermarks import WatermarkStore

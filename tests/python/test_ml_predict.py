@@ -16,11 +16,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.lake import Lake
+from core.lake import Lake
+from core.layout import PREDICTIONS_SCHEMA, new_batch_id
 from ml import predict, registry
 from ml.features import DuckDBFeatureStore, FeatureError, feature_columns
-from ml.layout import PREDICTIONS_SCHEMA, new_batch_id
-from ml.local import predict_from_store, train_from_store
+from orchestration.ml_steps import predict_from_store, train_from_store
 from tests.python.fixtures.aws import AwsEnv
 from tests.python.ml_data import (
     feature_frame,

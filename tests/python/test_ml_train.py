@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingestion.lake import Lake
+from core.lake import Lake
 from ml import registry, train
 from ml.features import (
     KEY_COLUMNS,
@@ -102,7 +102,7 @@ def test_folds_never_train_on_or_near_validation(sessions: int, folds: int, emba
     labels_end_before_any_validation = np.full(len(dates), distinct[0])
     result = walk_forward_folds(dates, folds, embargo)
     assert [fold.index for fold in result] == list(range(folds))
-    validated = []
+    validated: list[np.datetime64] = []
     for fold in result:
         train_dates = np.unique(dates[fold.train_mask(dates, labels_end_before_any_validation)])
         valid_dates = np.unique(dates[fold.validation_mask(dates)])

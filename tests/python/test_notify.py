@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote_plus
 
 import pytest
 
-from ingestion.config import REPO_ROOT
+from core.paths import REPO_ROOT
 from orchestration import notify as notify_module
 from orchestration.notify import NotifySettings, SnsPublishError, notify, sns_subject
 from orchestration.oauth import AccessToken, DynamoDbTokenCache, clear_memory_cache
@@ -595,7 +595,8 @@ def test_the_secret_never_leaves(
     text = json.dumps(outcomes)
     assert SECRET not in text
     assert not any(token in text for token in token_endpoint.issued)
-    logged = caplog.text + "".join(record.getMessage() for record in caplog.records)
+    # messages and their fields (extras), as the JSON and CLI log formats print them
+    logged = caplog.text + "".join(json.dumps(vars(r), default=str) for r in caplog.records)
     assert caplog.records  # something was logged, and none of it is secret
     assert SECRET not in logged
     assert not any(token in logged for token in token_endpoint.issued)

@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from core.lake import Lake
+from core.paths import REPO_ROOT
 from ingestion.bars import BAR_SCHEMA, invalid_reasons
 from ingestion.calendar import TradingCalendar
-from ingestion.config import REPO_ROOT
-from ingestion.lake import Lake
 from ingestion.landing import land_bars, land_tickers
 from ingestion.sample_market import (
     BAD_PRINTS,
@@ -238,7 +238,9 @@ def _read(warehouse: Path, landed: Landed) -> Built:
         candles = con.execute(
             content_sql(con, "silver.candlestick_patterns") + " order by symbol, date"
         ).df()
-        rejected = con.execute("select count(*) from bronze.ohlcv_rejected").fetchone()[0]
+        counted = con.execute("select count(*) from bronze.ohlcv_rejected").fetchone()
+        assert counted is not None  # an aggregate without GROUP BY returns one row
+        rejected = counted[0]
     return Built(landed, silver, bronze_daily, rejected, candles)
 
 

@@ -15,10 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from core.lake import Lake
 from ingestion.calendar import TradingCalendar
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.handlers import daily_meta_fetcher, daily_ohlcv_fetcher
-from ingestion.lake import Lake
 from ingestion.runs import OHLCV, TICKERS
 from ingestion.sample_market import SPLIT_SYMBOL, SampleMarket
 from ingestion.watermarks import WatermarkStore
@@ -49,6 +49,12 @@ def _parquet_keys(aws_env: AwsEnv) -> list[str]:
 def _read_with_boto3(aws_env: AwsEnv, key: str) -> pa.Table:
     body = aws_env.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
     return pq.read_table(pa.BufferReader(body))
+
+
+def _landing_dataset(key: str) -> str:
+    match = LANDING_KEY.fullmatch(key)
+    assert match is not None, key
+    return match["dataset"]
 
 
 def _check_landing_file(aws_env: AwsEnv, lake: Lake, key: str, dataset: str) -> pa.Table:
@@ -211,7 +217,7 @@ def test_handlers_reach_postgres_through_an_rds_secret(
 
     assert tickers["status"] == bars["status"] == "succeeded"
     keys = _parquet_keys(lambda_env)
-    assert [LANDING_KEY.fullmatch(key)["dataset"] for key in keys] == ["raw_ohlcv", "raw_tickers"]
+    assert [_landing_dataset(key) for key in keys] == ["raw_ohlcv", "raw_tickers"]
     store = WatermarkStore.connect(pg_database)
     try:
         assert store.get(TICKERS) == dt.date(2024, 6, 10)

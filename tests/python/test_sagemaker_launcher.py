@@ -30,14 +30,16 @@ import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
 from moto import mock_aws
 
 import ml
-from ml.sagemaker_launcher import (
+from core.settings import Settings
+from ml.train import METRIC_DEFINITIONS
+from orchestration.sagemaker_launcher import (
     FEATURES_DIR,
     MODEL_DIR,
     PREDICT_ENTRY,
@@ -51,7 +53,9 @@ from ml.sagemaker_launcher import (
     make_session,
     training_job_name,
 )
-from ml.train import METRIC_DEFINITIONS
+
+if TYPE_CHECKING:
+    from sagemaker.processing import ProcessingJob
 
 sagemaker = pytest.importorskip("sagemaker", reason="the `sagemaker` extra is not installed")
 
@@ -66,7 +70,7 @@ MODEL = f"{LAKE_ROOT}/ml/models/{VERSION}"
 PREDICTIONS = f"{LAKE_ROOT}/gold/predictions"
 DATE = dt.date(2024, 6, 11)
 # ml.train takes either spelling of a flag.
-HYPERPARAMETERS = {
+HYPERPARAMETERS: dict[str, str | int | float] = {
     "model": "random_forest",
     "horizon": 5,
     "n-estimators": 50,
@@ -85,8 +89,13 @@ ABSENT_FROM_CONTAINER = ("duckdb", "talib", "dbt", "psycopg")
 
 
 def _shipped_files() -> set[str]:
-    """What the jobs' source must hold: the entry scripts and the `ml` package's Python."""
-    return ENTRY_SCRIPTS | {f"ml/{path.relative_to(ML_DIR)}" for path in ML_DIR.rglob("*.py")}
+    """What the jobs' source must hold: the entry scripts and the `ml` and `core` packages'
+    Python."""
+    return ENTRY_SCRIPTS | {
+        f"{package.name}/{path.relative_to(package)}"
+        for package in (ML_DIR, ML_DIR.parent / "core")
+        for path in package.rglob("*.py")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +173,7 @@ def test_config_from_env_defaults_and_overrides() -> None:
     assert config == SageMakerConfig(
         role_arn=ROLE,
         lake_root=LAKE_ROOT,
-        region=None,
+        region=Settings().aws_region,  # the project's one region default
         train_instance_type="ml.m5.xlarge",
         predict_instance_type="ml.m5.large",
         sklearn_version="1.4-2",
@@ -202,7 +211,8 @@ def test_config_from_env_defaults_and_overrides() -> None:
             {"LAKE_ROOT": LAKE_ROOT, "SAGEMAKER_ROLE_ARN": "condvest-sagemaker"},
             "SAGEMAKER_ROLE_ARN",
         ),
-        ({"SAGEMAKER_ROLE_ARN": ROLE}, r"LAKE_ROOT must be an s3:// URI .* got ''"),
+        # unset: the settings' local default, which SageMaker cannot reach
+        ({"SAGEMAKER_ROLE_ARN": ROLE}, r"LAKE_ROOT must be an s3:// URI .* got './data/lake'"),
         ({"SAGEMAKER_ROLE_ARN": ROLE, "LAKE_ROOT": "/srv/lake"}, "LAKE_ROOT must be an s3://"),
         ({"SAGEMAKER_ROLE_ARN": ROLE, "LAKE_ROOT": "s3://"}, "LAKE_ROOT must be an s3://"),
         (
@@ -294,7 +304,9 @@ def test_launch_training(lake: Any, session: Any, config: SageMakerConfig) -> No
     body = lake.get_object(Bucket=BUCKET, Key=_key(source_uri))["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(body)) as tar:
         files = {member.name for member in tar.getmembers() if member.isfile()}
-        entry = tar.extractfile("train_entry.py").read().decode()
+        extracted = tar.extractfile("train_entry.py")
+        assert extracted is not None, "train_entry.py is not a regular file"
+        entry = extracted.read().decode()
     assert {"ml/train.py", "ml/predict.py", "ml/__init__.py"} <= files
     assert files == _shipped_files()
     assert "from ml.train import main" in entry
@@ -311,6 +323,7 @@ def test_launch_training(lake: Any, session: Any, config: SageMakerConfig) -> No
     assert [bucket["Name"] for bucket in lake.list_buckets()["Buckets"]] == [BUCKET]
 
     # The local copy of the source lives as long as the estimator.
+    assert isinstance(estimator.source_dir, str)
     source_dir = Path(estimator.source_dir)
     assert (source_dir / "train_entry.py").is_file()
     del estimator
@@ -391,7 +404,8 @@ def test_launch_prediction(lake: Any, session: Any, config: SageMakerConfig) -> 
     assert described["ProcessingJobStatus"] == "Completed"
     for field in ("RoleArn", "AppSpecification", "ProcessingInputs", "ProcessingOutputConfig"):
         assert described[field] == request[field], field
-    assert job.processor.latest_job.job_name == job.job_name
+    # The SDK sets `latest_job = None` in __init__ without an annotation, so it is typed None.
+    assert cast("ProcessingJob", job.processor.latest_job).job_name == job.job_name
     assert [bucket["Name"] for bucket in lake.list_buckets()["Buckets"]] == [BUCKET]
 
     # The local copy of the source lives as long as the job.

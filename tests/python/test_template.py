@@ -20,7 +20,7 @@ import pytest
 from cfnlint.api import lint_file
 from cfnlint.decode import cfn_yaml
 
-from ingestion.config import REPO_ROOT
+from core.paths import REPO_ROOT
 from orchestration import package
 
 TEMPLATE = REPO_ROOT / "orchestration" / "template.yaml"
@@ -495,9 +495,10 @@ def test_zip_is_reproducible(tmp_path):
 
 
 def test_ml_source_tarball_is_what_the_jobs_run_and_reproducible(tmp_path):
-    ml_dir = REPO_ROOT / "ml"
-    expected = {"train_entry.py", "predict_entry.py", "ml"} | {
-        f"ml/{path.relative_to(ml_dir).as_posix()}" for path in ml_dir.rglob("*.py")
+    expected = {"train_entry.py", "predict_entry.py", "ml", "core"} | {
+        f"{package_dir}/{path.relative_to(REPO_ROOT / package_dir).as_posix()}"
+        for package_dir in ("ml", "core")
+        for path in (REPO_ROOT / package_dir).rglob("*.py")
     }
     digests = []
     for run in ("first", "second"):
@@ -516,3 +517,12 @@ def test_ml_source_tarball_is_what_the_jobs_run_and_reproducible(tmp_path):
         digests.append(summary["sha256"])
         assert summary["sha256"] == _sha256(archive)
     assert digests[0] == digests[1]
+
+
+def test_every_function_logs_json_as_its_handler_writes(resources: dict[str, Any]) -> None:
+    functions = of_type(resources, "AWS::Serverless::Function")
+    assert {function["Properties"]["Handler"] for function in functions.values()} == set(HANDLERS)
+    for name, function in functions.items():
+        logging_config = function["Properties"]["LoggingConfig"]
+        assert logging_config["LogFormat"] == "JSON", name
+        assert logging_config["ApplicationLogLevel"] == "INFO", name

@@ -22,13 +22,14 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from core.lake import Lake
+from core.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
+from core.settings import Settings, SettingsError
 from ingestion.bars import BAR_SCHEMA, LANDING_OHLCV_SCHEMA
 from ingestion.calendar import TradingCalendar
 from ingestion.events import EventError
-from ingestion.lake import Lake
 from ingestion.landing import land_bars, land_tickers
 from ingestion.sample_market import SampleMarket
-from ml.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
 from orchestration.handlers import vacuum as handler
 from orchestration.vacuum import (
     AthenaConsolidationCheck,
@@ -167,6 +168,7 @@ class Env:
     def vacuum(self, **kwargs: Any) -> dict[str, Any]:
         kwargs.setdefault("today", TODAY)
         kwargs.setdefault("now", NOW)
+        kwargs.setdefault("retention_days", Settings().vacuum_retention_days)
         return vacuum(self.lake, kwargs.pop("check", self.check), **kwargs)
 
 
@@ -428,7 +430,13 @@ def test_an_s3_lake_is_vacuumed_through_duckdb_and_pyarrow(built, aws_env):
         s3.put_object(Bucket=bucket, Key=marker, Body=b"")
     lake = Lake.open(f"s3://{bucket}/lake")
 
-    result = vacuum(lake, DuckDBConsolidationCheck(str(built.warehouse)), today=TODAY, now=NOW)
+    result = vacuum(
+        lake,
+        DuckDBConsolidationCheck(str(built.warehouse)),
+        today=TODAY,
+        now=NOW,
+        retention_days=30,
+    )
 
     uri = f"s3://{bucket}/lake/"
     assert result["deleted"] == sorted(uri + built.files[name] for name in ("f1", "f2", "f3"))
@@ -541,12 +549,14 @@ def test_the_athena_check_runs_one_query_and_reads_paged_results(env):
             ],
         ]
     )
-    check = AthenaConsolidationCheck.from_env(
-        {
-            "ATHENA_WORKGROUP": "wg",
-            "ATHENA_S3_STAGING_DIR": "s3://results/",
-            "DBT_SCHEMA_PREFIX": "p_",
-        },
+    check = AthenaConsolidationCheck.from_settings(
+        Settings.from_env(
+            {
+                "ATHENA_WORKGROUP": "wg",
+                "ATHENA_S3_STAGING_DIR": "s3://results/",
+                "DBT_SCHEMA_PREFIX": "p_",
+            }
+        ),
         client=fake,
     )
     check.sleep = lambda seconds: None
@@ -582,19 +592,25 @@ def test_athena_without_bronze_tables_keeps_everything(env):
 
 
 def test_the_check_factory_reads_the_targets_environment():
-    dev = consolidation_check("dev", {"WAREHOUSE_PATH": "/w.duckdb", "DBT_SCHEMA_PREFIX": "x_"})
+    def check(target: str, env: dict[str, str]) -> Any:
+        return consolidation_check(target, Settings.from_env(env))
+
+    dev = check("dev", {"WAREHOUSE_PATH": "/w.duckdb", "DBT_SCHEMA_PREFIX": "x_"})
     assert dev == DuckDBConsolidationCheck("/w.duckdb", schema_prefix="x_")
-    assert consolidation_check("dev", {}).warehouse_path == "./data/warehouse.duckdb"
-    athena = consolidation_check("athena", {"ATHENA_WORKGROUP": "wg", "AWS_REGION": "eu-west-1"})
+    assert check("dev", {}).warehouse_path == "./data/warehouse.duckdb"
+    athena = check("athena", {"ATHENA_WORKGROUP": "wg", "AWS_REGION": "eu-west-1"})
     assert isinstance(athena, AthenaConsolidationCheck)
     assert (athena.work_group, athena.region, athena.schema_prefix) == ("wg", "eu-west-1", "")
     with pytest.raises(ValueError, match="unknown target"):
-        consolidation_check("prod", {})
+        check("prod", {})
 
 
 def test_the_handler_parses_its_event():
     today = D(2024, 4, 20)
-    parse = handler.parse_event
+
+    def parse(event: Any, today: dt.date, env: dict[str, str]) -> handler.VacuumRequest:
+        return handler.parse_event(event, today, Settings.from_env(env))
+
     assert parse(None, today, {}) == handler.VacuumRequest(today, 30, False)
     assert parse({}, today, {"VACUUM_RETENTION_DAYS": "7"}).retention_days == 7
     assert parse(
@@ -611,14 +627,14 @@ def test_the_handler_parses_its_event():
     ):
         with pytest.raises(EventError):
             parse(bad, today, {})
-    with pytest.raises(EventError, match="VACUUM_RETENTION_DAYS"):
+    with pytest.raises(SettingsError, match="VACUUM_RETENTION_DAYS"):
         parse({}, today, {"VACUUM_RETENTION_DAYS": "thirty"})
 
 
 def test_the_handler_vacuums_the_lake_root_with_the_athena_check(env, monkeypatch):
     targets = []
 
-    def check_for(target: str) -> DuckDBConsolidationCheck:
+    def check_for(target: str, settings: Settings) -> DuckDBConsolidationCheck:
         targets.append(target)
         return env.check  # stands in for Athena, which does not run here
 

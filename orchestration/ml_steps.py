@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion.lake import Lake
+from core.lake import Lake
 from ml import train
 from ml.features import FeatureError, FeatureStore
 from ml.predict import predict_frame, summary, write_predictions

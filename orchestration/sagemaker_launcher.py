@@ -13,8 +13,8 @@ so the jobs need no SageMaker default bucket and the launcher no s3:CreateBucket
 Settings come from the environment (`SageMakerConfig.from_env`):
 
     SAGEMAKER_ROLE_ARN               execution role of the jobs (required)
-    LAKE_ROOT                        the lake, an s3:// URI
-    AWS_REGION / AWS_DEFAULT_REGION  region of the jobs (default: boto3's)
+    LAKE_ROOT                        the lake, an s3:// URI (core.settings)
+    AWS_REGION / AWS_DEFAULT_REGION  region of the jobs (core.settings)
     SAGEMAKER_TRAIN_INSTANCE_TYPE    default ml.m5.xlarge
     SAGEMAKER_PREDICT_INSTANCE_TYPE  default ml.m5.large
     SAGEMAKER_SKLEARN_VERSION        framework container version, default 1.4-2
@@ -37,16 +37,20 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import boto3
 
+import core
 import ml
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from sagemaker.processing import ProcessingInput, ProcessingOutput
     from sagemaker.session import Session
     from sagemaker.sklearn import SKLearn, SKLearnProcessor
+    from sagemaker.utils import TagsDict
+    from sagemaker.workflow.entities import PipelineVariable
 
 # Unless its config logger already has a handler, the SDK gives it one writing to stdout,
 # where the CLI prints its JSON summary: with this one, the records go to the root logger.
@@ -87,7 +91,7 @@ PREDICTIONS_DIR = f"{_PROCESSING}/output/predictions"
 
 PARQUET_CONTENT_TYPE = "application/x-parquet"
 JOB_NAME_MAX_LENGTH = 63
-PROJECT_TAG = {"Key": "project", "Value": "condvest"}
+PROJECT_TAG: TagsDict = {"Key": "project", "Value": "condvest"}
 
 
 def _require_s3(uri: str, what: str) -> str:
@@ -139,10 +143,11 @@ class SageMakerConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SageMakerConfig:
         env = dict(os.environ if env is None else env)
+        settings = Settings.from_env(env)  # the lake and the region, as every step reads them
         return cls(
             role_arn=env.get("SAGEMAKER_ROLE_ARN", ""),
-            lake_root=env.get("LAKE_ROOT", ""),
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            lake_root=settings.lake_root,
+            region=settings.aws_region,
             train_instance_type=env.get(
                 "SAGEMAKER_TRAIN_INSTANCE_TYPE", DEFAULT_TRAIN_INSTANCE_TYPE
             ),
@@ -173,14 +178,18 @@ def make_session(config: SageMakerConfig) -> Session:
 
 
 def build_source_dir(destination: Path) -> Path:
-    """Lay out the jobs' source in `destination`: the `ml` package and the entry scripts."""
-    package = Path(ml.__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        target = destination / "ml" / path.relative_to(package)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-    for entry, module in ((TRAIN_ENTRY, "train"), (PREDICT_ENTRY, "predict")):
-        (destination / entry).write_text(_ENTRY_SCRIPT.format(module=module))
+    """Lay out the jobs' source in `destination`: the `ml` and `core` packages and the
+    entry scripts."""
+    for module in (ml, core):
+        if module.__file__ is None:
+            raise RuntimeError(f"{module.__name__} is not a regular package (no __init__.py)")
+        package = Path(module.__file__).parent
+        for path in sorted(package.rglob("*.py")):
+            target = destination / package.name / path.relative_to(package)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    for entry, job_module in ((TRAIN_ENTRY, "train"), (PREDICT_ENTRY, "predict")):
+        (destination / entry).write_text(_ENTRY_SCRIPT.format(module=job_module))
     return destination
 
 
@@ -241,7 +250,9 @@ def build_training_job(
         instance_count=INSTANCE_COUNT,
         input_mode="File",
         max_run=config.max_runtime_seconds,
-        hyperparameters=job_hyperparameters,
+        # The SDK JSON-encodes every value (EstimatorBase._json_encode_hyperparameters), so
+        # numbers are fine; its annotation admits only str and PipelineVariable values.
+        hyperparameters=cast("dict[str, str | PipelineVariable]", job_hyperparameters),
         metric_definitions=METRIC_DEFINITIONS,
         base_job_name=config.train_base_job_name,
         output_path=output_path,

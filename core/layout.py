@@ -1,0 +1,50 @@
+"""The lake's layout: every prefix the project writes under LAKE_ROOT, and the batch ids
+that name its files. Readers (dbt's sources, Athena's DDL, vacuum) and writers take their
+paths from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pyarrow as pa
+
+from core.clock import UTC
+
+# Landing files: <prefix>/ingest_date=YYYY-MM-DD/<batch_id>.parquet, by dataset. "bronze/"
+# in the persisted path is the landing zone (dbt's `landing` schema), kept as written by
+# every deployed lake; the consolidated layer is dbt's `bronze` schema.
+LANDING_PREFIXES = {"ohlcv": "bronze/raw_ohlcv", "tickers": "bronze/raw_tickers"}
+
+# <prefix>/model_version=<v>/date=YYYY-MM-DD/<batch_id>.parquet; every file carries all of
+# these columns (the partition values included), so readers need no hive partitioning.
+PREDICTIONS_PREFIX = "gold/predictions"
+PREDICTIONS_SCHEMA = pa.schema(
+    [
+        ("symbol", pa.string()),
+        ("date", pa.date32()),
+        ("model_version", pa.string()),
+        ("probability_up", pa.float64()),
+        ("predicted_up", pa.int32()),
+        ("rank_in_day", pa.int32()),
+        ("predicted_at", pa.timestamp("us", tz="UTC")),
+        ("batch_id", pa.string()),
+    ]
+)
+
+# Model versions: <prefix>/<version>/{model.joblib, metrics.json, model_card.md, _SUCCESS}.
+MODELS_PREFIX = "ml/models"
+
+# What each vacuum run deleted or kept, and why: <prefix>/<UTC stamp>-<8 hex>.json.
+VACUUM_MANIFEST_PREFIX = "_manifests/vacuum"
+
+
+def new_batch_id(now: dt.datetime) -> str:
+    """Sortable by time, unique across concurrent writers."""
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:12]}"
+
+
+def landing_file(dataset: str, ingest_date: dt.date, batch_id: str) -> str:
+    """A landing file's path relative to the lake root."""
+    return f"{LANDING_PREFIXES[dataset]}/ingest_date={ingest_date.isoformat()}/{batch_id}.parquet"
