@@ -39,6 +39,7 @@ from ml.metrics import (
     evaluate_baselines,
     mean_metrics,
 )
+from ml.model_card import model_card
 from ml.registry import METRICS_FILE, MODEL_FILE, check_version, fingerprint, new_version
 from ml.validation import Fold, walk_forward_folds
 
@@ -85,6 +86,44 @@ class Hyperparameters:
         del values["version"]
         return values
 
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Hyperparameters:
+        """Checked hyperparameters from `{"n_estimators": 50}` (or `"n-estimators"`, or
+        strings, as SageMaker passes them); the embargo defaults to the horizon."""
+        types = {field.name: field.type for field in fields(cls)}
+        names = {name: name.replace("-", "_") for name in values}
+        unknown = sorted(name for name, field in names.items() if field not in types)
+        if unknown:
+            raise TrainingError(f"unknown hyperparameter(s): {', '.join(unknown)}")
+        typed: dict[str, Any] = {}
+        for name, value in values.items():
+            field = names[name]
+            kind = {"int": int, "float": float}.get(str(types[field]), str)
+            try:
+                typed[field] = kind(value)
+            except (TypeError, ValueError):
+                raise TrainingError(
+                    f"--{field.replace('_', '-')} must be {kind.__name__}, got {value!r}"
+                ) from None
+        typed.setdefault("embargo", typed.get("horizon", cls.horizon))
+        return cls(**typed)._checked()
+
+    def _checked(self) -> Hyperparameters:
+        if self.model not in (*MODEL_TYPES, "best"):
+            raise TrainingError(f"--model must be one of {', '.join(MODEL_TYPES)}, best")
+        positive = ("horizon", "folds", "n_estimators", "max_samples", "max_depth")
+        for name in (*positive, "min_samples_leaf", "max_iter", "top_k", "max_train_rows"):
+            if getattr(self, name) < 1:
+                raise TrainingError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.embargo < self.horizon:
+            raise TrainingError(
+                f"--embargo {self.embargo} is shorter than --horizon {self.horizon}: training "
+                "labels would overlap the validation period"
+            )
+        if self.version is not None:
+            check_version(self.version)
+        return self
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -120,66 +159,100 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def parse_hyperparameters(argv: Sequence[str] | None = None) -> Hyperparameters:
+    """The job's `--name value` arguments (SageMaker script mode) as checked Hyperparameters."""
     values = vars(_parser().parse_args(argv))
-    if values["embargo"] is None:
-        values["embargo"] = values["horizon"]
-    params = Hyperparameters(**values)
-    positive = ("horizon", "folds", "n_estimators", "max_samples", "max_depth", "min_samples_leaf")
-    for name in (*positive, "max_iter", "top_k", "max_train_rows"):
-        if getattr(params, name) < 1:
-            raise TrainingError(f"--{name.replace('_', '-')} must be at least 1")
-    if params.embargo < params.horizon:
-        raise TrainingError(
-            f"--embargo {params.embargo} is shorter than --horizon {params.horizon}: training "
-            "labels would overlap the validation period"
-        )
-    if params.version is not None:
-        check_version(params.version)
-    return params
+    return Hyperparameters.from_mapping({k: v for k, v in values.items() if v is not None})
 
 
 def hyperparameter_args(hyperparameters: Mapping[str, Any]) -> list[str]:
-    """`{"n_estimators": 50}` (or `"n-estimators"`) as `["--n-estimators", "50"]`."""
-    known = {field.name for field in fields(Hyperparameters)}
-    unknown = sorted(name for name in hyperparameters if name.replace("-", "_") not in known)
-    if unknown:
-        raise TrainingError(f"unknown hyperparameter(s): {', '.join(unknown)}")
+    """`{"n_estimators": 50}` (or `"n-estimators"`) as `["--n-estimators", "50"]`, for a
+    SageMaker job's arguments; checked as the job will check them."""
+    Hyperparameters.from_mapping(hyperparameters)
     args: list[str] = []
     for name, value in hyperparameters.items():
         args += [f"--{name.replace('_', '-')}", str(value)]
     return args
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Validate walk-forward, fit the chosen model on every labelled row, write the artifacts."""
-    started = time.perf_counter()
-    params = parse_hyperparameters(argv)
-    channel, model_dir, output_dir = _job_paths(os.environ if env is None else env)
-    frame = read_parquet_dir(channel)
+@dataclass(frozen=True)
+class TrainedModel:
+    """What `fit` produces: the bundle prediction loads, metrics.json, and wall timings
+    (kept apart: the same data and seed give the same metrics, not the same seconds)."""
+
+    bundle: dict[str, Any]
+    metrics: dict[str, Any]
+    timings: dict[str, float]
+
+    def summary(self) -> dict[str, Any]:
+        """The short result a job or `condvest train` reports."""
+        return {
+            "version": self.metrics["version"],
+            "model_type": self.metrics["model_type"],
+            "trained_through": self.metrics["data"]["trained_through"],
+            "training_rows": self.metrics["data"]["sampling"]["training_rows"],
+            "validation": self.metrics["chosen"],
+            "baselines": {
+                name: summary["mean"] for name, summary in self.metrics["baselines"].items()
+            },
+        }
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """The labelled rows as arrays, and what the model card says about the data."""
+
+    version: str
+    columns: list[str]
+    data: dict[str, Any]  # rows, symbols, first and last date, sampling
+    x: np.ndarray
+    y: np.ndarray
+    dates: np.ndarray
+    label_ends: np.ndarray
+    momentum: np.ndarray | None
+
+
+def prepare(frame: pd.DataFrame, params: Hyperparameters, now: dt.datetime) -> TrainingSet:
+    """Check `frame` (`gold.ml_features` rows), sample its labelled rows and take the arrays
+    training needs. The version is `params.version`, else `now` and a fingerprint of the
+    data and hyperparameters."""
     columns = validate_training_frame(frame)
-    version = params.version or new_version(
-        dt.datetime.now(UTC), fingerprint(frame, params.identity())
-    )
-    data = {
-        "rows": len(frame),
-        "symbols": int(frame["symbol"].nunique()),
-        "first_date": _iso(frame["date"].min()),
-        "last_date": _iso(frame["date"].max()),
-    }
+    version = params.version or new_version(now, fingerprint(frame, params.identity()))
     rows, sampling = _sample(labelled(frame), params.max_train_rows, params.seed)
-    # From here on only the arrays are needed: free the frames (GBs at full scale) first.
-    del frame
-    x = rows[columns].to_numpy(dtype=np.float32)
-    y = rows["label_up"].to_numpy(dtype=np.int64)
-    dates = rows["date"].to_numpy()
-    label_ends = rows["label_end_date"].to_numpy()
-    momentum = rows[MOMENTUM_COLUMN].to_numpy(dtype=np.float64) if MOMENTUM_COLUMN in rows else None
-    del rows
+    return TrainingSet(
+        version=version,
+        columns=columns,
+        data={
+            "rows": len(frame),
+            "symbols": int(frame["symbol"].nunique()),
+            "first_date": _iso(frame["date"].min()),
+            "last_date": _iso(frame["date"].max()),
+            "sampling": sampling,
+        },
+        x=rows[columns].to_numpy(dtype=np.float32),
+        y=rows["label_up"].to_numpy(dtype=np.int64),
+        dates=rows["date"].to_numpy(),
+        label_ends=rows["label_end_date"].to_numpy(),
+        momentum=(
+            rows[MOMENTUM_COLUMN].to_numpy(dtype=np.float64) if MOMENTUM_COLUMN in rows else None
+        ),
+    )
+
+
+def fit(frame: pd.DataFrame, params: Hyperparameters, now: dt.datetime) -> TrainedModel:
+    """Validate walk-forward, then fit the chosen model on every labelled row of `frame`.
+    No I/O: `write_artifacts` stores the result."""
+    return fit_set(prepare(frame, params, now), params)
+
+
+def fit_set(training: TrainingSet, params: Hyperparameters) -> TrainedModel:
+    """`fit` on prepared arrays (a caller that drops its frame first needs less memory:
+    at full scale the frame is GBs)."""
+    x, y, dates, label_ends = training.x, training.y, training.dates, training.label_ends
     folds = walk_forward_folds(dates, params.folds, params.embargo)
-    timings: dict[str, float] = {"load_seconds": time.perf_counter() - started}
+    timings: dict[str, float] = {}
     candidates = list(MODEL_TYPES) if params.model == "best" else [params.model]
     scores, baselines = _walk_forward(
-        params, candidates, folds, x, y, dates, label_ends, momentum, timings
+        params, candidates, folds, x, y, dates, label_ends, training.momentum, timings
     )
 
     means = {name: mean_metrics(results) for name, results in scores.items()}
@@ -191,12 +264,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     trained_through = pd.Timestamp(dates.max()).date()
 
     metrics: dict[str, Any] = {
-        "version": version,
+        "version": training.version,
         "model_type": chosen,
         "selection": "the higher mean validation AUC" if len(candidates) > 1 else "--model",
         "hyperparameters": params.identity(),
-        "data": {**data, "trained_through": trained_through.isoformat(), "sampling": sampling},
-        "feature_columns": columns,
+        "data": {**training.data, "trained_through": trained_through.isoformat()},
+        "feature_columns": training.columns,
         "validation": {
             "scheme": "walk-forward, expanding window",
             "folds": [_describe_fold(fold, dates, label_ends) for fold in folds],
@@ -210,27 +283,41 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     }
     bundle = {
         "model": model,
-        "feature_columns": columns,
+        "feature_columns": training.columns,
         "horizon": params.horizon,
-        "version": version,
+        "version": training.version,
         "trained_through": trained_through,
         "model_type": chosen,
     }
+    return TrainedModel(bundle, metrics, timings)
+
+
+def write_artifacts(trained: TrainedModel, model_dir: Path, output_dir: Path) -> None:
+    """The model directory (model.joblib, metrics.json, model_card.md: what SageMaker tars
+    as model.tar.gz and the registry publishes) and the job's output data (fold_metrics.csv,
+    timings.json)."""
     model_dir.mkdir(parents=True, exist_ok=True)
-    joblib.dump(bundle, model_dir / MODEL_FILE)
-    (model_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
-    (model_dir / "model_card.md").write_text(model_card(metrics))
-    timings["total_seconds"] = time.perf_counter() - started
-    _write_outputs(output_dir, metrics, timings)
-    _print_metrics(metrics)
-    return {
-        "version": version,
-        "model_type": chosen,
-        "trained_through": trained_through.isoformat(),
-        "training_rows": sampling["training_rows"],
-        "validation": metrics["chosen"],
-        "baselines": {name: summary["mean"] for name, summary in metrics["baselines"].items()},
-    }
+    joblib.dump(trained.bundle, model_dir / MODEL_FILE)
+    (model_dir / METRICS_FILE).write_text(json.dumps(trained.metrics, indent=2) + "\n")
+    (model_dir / "model_card.md").write_text(model_card(trained.metrics))
+    _write_outputs(output_dir, trained.metrics, trained.timings)
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """SageMaker script mode: the hyperparameters from argv, the feature rows from the
+    `train` channel, the artifacts to SM_MODEL_DIR and SM_OUTPUT_DATA_DIR; each metric
+    printed for METRIC_DEFINITIONS."""
+    started = time.perf_counter()
+    params = parse_hyperparameters(argv)
+    channel, model_dir, output_dir = _job_paths(os.environ if env is None else env)
+    # The frame is passed on, not kept: it is freed once its arrays are taken.
+    training = prepare(read_parquet_dir(channel), params, dt.datetime.now(UTC))
+    load_seconds = time.perf_counter() - started
+    trained = fit_set(training, params)
+    trained.timings.update(load_seconds=load_seconds, total_seconds=time.perf_counter() - started)
+    write_artifacts(trained, model_dir, output_dir)
+    _print_metrics(trained.metrics)
+    return trained.summary()
 
 
 def _job_paths(env: Mapping[str, str]) -> tuple[Path, Path, Path]:
@@ -386,86 +473,6 @@ def _write_outputs(output_dir: Path, metrics: Mapping[str, Any], timings: dict[s
                 writer.writerow([scorer, index, *(result[name] for name in METRIC_NAMES)])
     rounded = {name: round(seconds, 3) for name, seconds in timings.items()}
     (output_dir / "timings.json").write_text(json.dumps(rounded, indent=2) + "\n")
-
-
-def model_card(metrics: Mapping[str, Any]) -> str:
-    """A short human summary of metrics.json."""
-    data, validation = metrics["data"], metrics["validation"]
-    sampling, horizon = data["sampling"], validation["horizon_sessions"]
-    if sampling["sampled"]:
-        sampled = (
-            f"{sampling['training_rows']:,} of {sampling['labelled_rows']:,} labelled rows, "
-            f"drawn uniformly with seed {sampling['seed']} (max_train_rows "
-            f"{sampling['max_train_rows']:,}); validation metrics are measured on the sample"
-        )
-    else:
-        sampled = f"none: all {sampling['labelled_rows']:,} labelled rows"
-    candidates = ", ".join(metrics["candidates"])
-    lines = [
-        f"# Model {metrics['version']}",
-        "",
-        f"**{metrics['model_type']}** classifier of `label_up`: does a symbol's return over the "
-        f"next {horizon} sessions come out positive? Chosen by {metrics['selection']} "
-        f"(candidates: {candidates}).",
-        "",
-        "## Data",
-        "",
-        f"- `gold.ml_features`: {data['rows']:,} rows, {data['symbols']:,} symbols, "
-        f"{data['first_date']} .. {data['last_date']}; trained through {data['trained_through']}.",
-        f"- Sampling: {sampled}.",
-        f"- Features ({len(metrics['feature_columns'])}): "
-        + ", ".join(f"`{column}`" for column in metrics["feature_columns"]),
-        "- Hyperparameters: "
-        + ", ".join(f"{name} {value}" for name, value in metrics["hyperparameters"].items()),
-        "",
-        "## Validation",
-        "",
-        f"Walk-forward over distinct dates, expanding window, {len(validation['folds'])} folds. "
-        f"Each fold trains on every date before its validation block except the last "
-        f"{validation['embargo_sessions']} (the embargo; labels look {horizon} sessions ahead, "
-        "so no training label overlaps the validation block) and never on later dates. "
-        f"Precision is over the top {validation['top_k']} symbols per day.",
-        "",
-        "| fold | train | validation | train rows | validation rows |",
-        "|---:|---|---|---:|---:|",
-        *(
-            f"| {f['fold']} | {f['train_start']} .. {f['train_end']} | "
-            f"{f['validation_start']} .. {f['validation_end']} | {f['train_rows']:,} | "
-            f"{f['validation_rows']:,} |"
-            for f in validation["folds"]
-        ),
-        "",
-        "## Metrics (mean over folds)",
-        "",
-        "| scorer | AUC | accuracy | precision at top-k |",
-        "|---|---:|---:|---:|",
-    ]
-    scorers = {
-        **{
-            (f"{name} (chosen)" if name == metrics["model_type"] else name): summary["mean"]
-            for name, summary in metrics["candidates"].items()
-        },
-        **{f"baseline: {name}": s["mean"] for name, s in metrics["baselines"].items()},
-    }
-    lines += [
-        f"| {name} | {m['auc']:.4f} | {m['accuracy']:.4f} | {m['precision_at_k']:.4f} |"
-        for name, m in scorers.items()
-    ]
-    lines += [
-        "",
-        "## Intended use and limits",
-        "",
-        f"- Ranks symbols each day by the chance of rising over the next {horizon} sessions, "
-        "for research and screening; it is not investment advice and ignores costs, "
-        "liquidity and position sizing.",
-        "- Only as good as its margin over the baselines above; markets drift, so retrain "
-        "and compare regularly. Predictions for dates up to the trained-through date are "
-        "in-sample.",
-        "- Prediction needs exactly the feature columns above, with no NaN or infinite "
-        "values; rows are never dropped or imputed.",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """`condvest train` and `condvest predict`: the SageMaker steps, run in this process.
 
-Training goes through the same entry point as a SageMaker job (ml.train.main with the SM_*
-contract pointing at temporary directories), so a model trained here and one trained in AWS
-come from identical code; the result is then published to the lake's model registry.
+Training runs the functions the SageMaker job's entry point (ml.train.main) is a shell
+around: the same hyperparameter checks, `prepare`, `fit_set` and `write_artifacts`, so a
+model trained here and one trained in AWS come from identical code; the result is then
+published to the lake's model registry.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from core.lake import Lake
 from ml import train
 from ml.features import FeatureError, FeatureStore
 from ml.predict import predict_frame, summary, write_predictions
-from ml.registry import fingerprint, latest_version, load, new_version, publish
+from ml.registry import latest_version, load, publish
 
 
 def train_to_dir(
@@ -30,25 +28,12 @@ def train_to_dir(
     model_dir: str | Path,
 ) -> dict[str, Any]:
     """Train on every feature row of `store` into `model_dir` (what SageMaker would tar as
-    model.tar.gz), not yet published; returns the version and the metrics."""
-    frame = store.read(None, None)
-    params = train.parse_hyperparameters(train.hyperparameter_args(hyperparameters))
-    version = params.version or new_version(now, fingerprint(frame, params.identity()))
-    argv = train.hyperparameter_args({**hyperparameters, "version": version})
+    model.tar.gz), not yet published; returns the version and the job's summary."""
+    params = train.Hyperparameters.from_mapping(hyperparameters)
+    trained = train.fit_set(train.prepare(store.read(None, None), params, now), params)
     with tempfile.TemporaryDirectory(prefix="condvest-train-") as scratch:
-        root = Path(scratch)
-        channel = root / "train"
-        channel.mkdir()
-        pq.write_table(
-            pa.Table.from_pandas(frame, preserve_index=False), channel / "features.parquet"
-        )
-        env = {
-            train.CHANNEL_ENV: str(channel),
-            train.MODEL_DIR_ENV: str(model_dir),
-            train.OUTPUT_DIR_ENV: str(root / "output"),
-        }
-        metrics = train.main(argv, env=env)
-    return {"version": version, "metrics": metrics}
+        train.write_artifacts(trained, Path(model_dir), Path(scratch) / "output")
+    return {"version": trained.metrics["version"], "metrics": trained.summary()}
 
 
 def train_from_store(

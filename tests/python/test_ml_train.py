@@ -254,6 +254,30 @@ def test_hyperparameters_from_a_mapping_or_sagemaker_arguments() -> None:
         train.parse_hyperparameters(["--top-k", "0"])
 
 
+def test_hyperparameters_from_a_mapping_are_typed_and_checked() -> None:
+    params = train.Hyperparameters.from_mapping({"n-estimators": "50", "learning_rate": 0.1})
+    assert (params.n_estimators, params.learning_rate, params.embargo) == (50, 0.1, 5)
+    assert train.Hyperparameters.from_mapping({}) == train.Hyperparameters()
+    with pytest.raises(train.TrainingError, match=r"--n-estimators must be int, got 'many'"):
+        train.Hyperparameters.from_mapping({"n_estimators": "many"})
+    with pytest.raises(train.TrainingError, match="--model must be one of"):
+        train.Hyperparameters.from_mapping({"model": "svm"})
+
+
+def test_fit_is_the_job_without_its_files(tmp_path: Path, frame: pd.DataFrame) -> None:
+    """The SageMaker job is a shell around fit: the same frame and hyperparameters give the
+    same model card, metrics and summary, and fit writes nothing."""
+    job = run_training(tmp_path / "job", frame, "--version", "v-same")
+    params = train.parse_hyperparameters([*FAST, "--version", "v-same"])
+    trained = train.fit(frame, params, NOW)
+    assert trained.summary() == job
+    assert trained.metrics == _metrics(tmp_path / "job")
+    assert list(tmp_path.iterdir()) == [tmp_path / "job"]
+    train.write_artifacts(trained, tmp_path / "model", tmp_path / "output")
+    card = (tmp_path / "model" / "model_card.md").read_text()
+    assert card == (tmp_path / "job" / "model" / "model_card.md").read_text()
+
+
 def test_the_embargo_must_cover_the_horizon(tmp_path: Path, frame: pd.DataFrame) -> None:
     with pytest.raises(train.TrainingError, match="--embargo 3 is shorter than --horizon 5"):
         run_training(tmp_path, frame, "--embargo", "3")
