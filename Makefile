@@ -41,12 +41,12 @@ $(STAMP): pyproject.toml uv.lock
 	# --compile-bytecode: every condvest and dbt start imports dbt, pandas and scikit-learn;
 	# without .pyc files (PYTHONDONTWRITEBYTECODE, read-only installs) that is 5 s a start.
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --compile-bytecode \
-		--extra dev --extra athena
+		--extra dev --extra athena --extra trino
 	touch $@
 
 $(SAGEMAKER_STAMP): $(STAMP)
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --compile-bytecode \
-		--extra dev --extra athena --extra sagemaker
+		--extra dev --extra athena --extra sagemaker --extra trino
 	touch $@
 
 install: $(STAMP)

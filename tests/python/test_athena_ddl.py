@@ -4,7 +4,12 @@ import pytest
 import sqlglot
 from click.testing import CliRunner
 
-from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl, predictions_table_ddl
+from ingestion.athena_ddl import (
+    LANDING_TABLES,
+    landing_table_ddl,
+    predictions_table_ddl,
+    trino_table_ddl,
+)
 from ml.layout import PREDICTIONS_SCHEMA
 from orchestration.cli import main
 
@@ -30,6 +35,29 @@ def test_predictions_ddl_matches_the_files_and_parses_as_athena():
     assert columns == PREDICTIONS_SCHEMA.names
     assert "LOCATION 's3://lake-bucket/prod/gold/predictions/'" in ddl
     assert "PARTITIONED" not in ddl  # the files carry model_version and date
+
+
+@pytest.mark.parametrize("table", [*sorted(LANDING_TABLES), "predictions"])
+def test_trino_ddl_declares_the_same_table_for_trino_hive(table):
+    """The Trino rendering of the same definition (tests/python/trino_helpers.py runs it)."""
+    ddl = trino_table_ddl(table, "local:///lake", "hive.landing")
+    athena = (
+        predictions_table_ddl("s3://b/lake", "landing")
+        if table == "predictions"
+        else landing_table_ddl(table, "s3://b/lake", "landing")
+    )
+    columns = re.findall(r'^    "(\w+)" ', ddl, flags=re.MULTILINE)
+    athena_columns = re.findall(r"^    `(\w+)` \w+,?$", athena, flags=re.MULTILINE)
+    partitioned = table != "predictions"
+    assert columns == athena_columns + (["ingest_date"] if partitioned else [])
+    assert ddl.startswith(f'CREATE TABLE IF NOT EXISTS hive.landing."{table}" (')
+    assert "string" not in ddl and "timestamp(3)" in ddl  # Trino's type names
+    prefix = "gold/predictions" if table == "predictions" else f"bronze/{table}"
+    assert f"external_location = 'local:///lake/{prefix}/'" in ddl
+    assert ("partition_projection_enabled = true" in ddl) == partitioned
+    assert ("partitioned_by = ARRAY['ingest_date']" in ddl) == partitioned
+    with pytest.raises(ValueError, match="local:///"):
+        trino_table_ddl(table, "/data/lake", "hive.landing")
 
 
 def test_cli_prints_every_table_and_refuses_a_local_lake(monkeypatch):
