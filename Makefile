@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
-# The SageMaker SDK is an optional extra: the tests need it, `make run` does not.
+# The SageMaker SDK and dbt-trino are optional extras: the tests need them, `make run` does not.
 SAGEMAKER_STAMP := $(VENV)/.installed-sagemaker
 
 export LAKE_ROOT ?= ./data/lake
@@ -24,12 +24,13 @@ SAMPLE_FROM := 2022-01-03
 TEST_ENV := LAKE_ROOT=./data/test/lake WAREHOUSE_PATH=./data/test/warehouse.duckdb \
 	WATERMARK_DSN=sqlite:///./data/test/watermarks.sqlite
 
-.PHONY: help install run package test lint pytest dbt-test docs bench bench-ingestion clean
+.PHONY: help install run package test lint pytest test-trino trino dbt-test docs bench bench-ingestion clean
 
 help:
 	@echo "make run    condvest daily: land the sample, dbt build, train, predict (DuckDB, local lake)"
 	@echo "make package  build/lambda.zip and build/ml-source.tar.gz for the AWS stack"
-	@echo "make test   ruff, sqlfluff, pytest and dbt build on a test lake"
+	@echo "make test   ruff, mypy, sqlfluff, pytest (a real Trino included) and dbt build on a test lake"
+	@echo "make test-trino  the tests on a real Trino 476 alone (installs it into .cache/trino once)"
 	@echo "make docs   generate and serve the dbt docs site"
 	@echo "make bench  every benchmark at full size beside its peers, table to bench/results/"
 	@echo "make bench-ingestion  the ingestion benchmark alone (see bench/README.md)"
@@ -46,7 +47,7 @@ $(STAMP): pyproject.toml uv.lock
 
 $(SAGEMAKER_STAMP): $(STAMP)
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --compile-bytecode \
-		--extra dev --extra athena --extra sagemaker
+		--extra dev --extra athena --extra sagemaker --extra trino
 	touch $@
 
 install: $(STAMP)
@@ -67,7 +68,16 @@ lint: $(SAGEMAKER_STAMP)  # mypy reads the SageMaker SDK's types too
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models macros tests/data
 
-pytest: $(SAGEMAKER_STAMP)
+# Trino 476 (the engine under Athena) into .cache/trino/: ~800 MB from Maven Central once,
+# under a second when installed. The Trino tests start it themselves.
+trino:
+	scripts/trino/install.sh
+
+# The tests on a real Trino alone (they also run in `make pytest`).
+test-trino: $(SAGEMAKER_STAMP) trino
+	$(BIN)/python -m pytest -m trino --durations=10
+
+pytest: $(SAGEMAKER_STAMP) trino
 	$(BIN)/python -m pytest --durations=20
 
 dbt-test: $(STAMP)

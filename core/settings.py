@@ -19,7 +19,7 @@ from typing import TypeVar
 from core.paths import REPO_ROOT
 
 MARKET_SOURCES = ("sample", "polygon")
-DBT_TARGETS = ("dev", "athena")
+DBT_TARGETS = ("dev", "athena", "trino")
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 _T = TypeVar("_T")

@@ -20,7 +20,13 @@ from core.clock import utcnow
 from core.lake import Lake
 from core.logs import configure_cli, log_context
 from core.settings import Settings, SettingsError
-from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl, predictions_table_ddl
+from ingestion.athena_ddl import (
+    LANDING_TABLES,
+    PREDICTIONS_TABLE,
+    landing_table_ddl,
+    predictions_table_ddl,
+    trino_table_ddl,
+)
 from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
 from ingestion.file_import import FileImportError, ingest_file
@@ -138,18 +144,30 @@ def ingest_file_command(path: Path) -> None:
     "--lake-root",
     default=lambda: _settings().lake_root,
     show_default="$LAKE_ROOT",
-    help="s3:// lake root.",
+    help="s3:// lake root (Trino also takes its local:/// file system).",
 )
 @click.option(
     "--database",
     default=lambda: _settings().schema("landing"),
     show_default="$DBT_SCHEMA_PREFIX + landing",
+    help="The schema dbt's sources read (on Trino: qualify it with the Hive catalog).",
 )
-def landing_ddl(lake_root: str, database: str) -> None:
-    """Print the Athena DDL of the lake's tables (dbt's sources on the athena target)."""
+@click.option(
+    "--dialect",
+    type=click.Choice(["athena", "trino"]),
+    default="athena",
+    show_default=True,
+    help="Athena's Glue DDL, or Trino's Hive connector DDL (run in the Hive catalog).",
+)
+def landing_ddl(lake_root: str, database: str, dialect: str) -> None:
+    """Print the DDL of the lake's tables: dbt's sources on the athena and trino targets."""
     try:
-        statements = [landing_table_ddl(table, lake_root, database) for table in LANDING_TABLES]
-        statements.append(predictions_table_ddl(lake_root, database))
+        if dialect == "trino":
+            tables = [*LANDING_TABLES, PREDICTIONS_TABLE]
+            statements = [trino_table_ddl(table, lake_root, database) for table in tables]
+        else:
+            statements = [landing_table_ddl(table, lake_root, database) for table in LANDING_TABLES]
+            statements.append(predictions_table_ddl(lake_root, database))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(";\n\n".join(statements) + ";")

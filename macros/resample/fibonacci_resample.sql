@@ -17,6 +17,7 @@
     unique_key=['symbol', 'bucket_start'],
     incremental_strategy=upsert_strategy(),
     partitioned_by=month_partitioning('bucket_start'),
+    properties=month_partitioning_properties('bucket_start'),
     on_schema_change='fail',
 ) }}
 

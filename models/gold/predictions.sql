@@ -1,4 +1,7 @@
-{{ config(partitioned_by=month_partitioning('date')) }}
+{{ config(
+    partitioned_by=month_partitioning('date'),
+    properties=month_partitioning_properties('date'),
+) }}
 
 with
 

@@ -3,6 +3,7 @@
     unique_key=['symbol', 'date'],
     incremental_strategy=upsert_strategy(),
     partitioned_by=month_partitioning('date'),
+    properties=month_partitioning_properties('date'),
     on_schema_change='fail',
 ) }}
 

@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.python.fixtures.postgres",
     "tests.python.fixtures.polygon_server",
     "tests.python.fixtures.aws",
+    "tests.python.fixtures.trino",
 ]
 
 DATA_DIR = REPO_ROOT / "tests" / "data"
