@@ -12,17 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.fs as pafs
 import pytest
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
 from core.lake import Lake
+from core.layout import LANDING_PREFIXES
 from core.paths import REPO_ROOT
+from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl, predictions_table_ddl
 from ingestion.calendar import TradingCalendar
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.sample_market import SampleMarket
 from ingestion.watermarks import WatermarkStore
+from ml.features import AthenaFeatureStore
+from orchestration.plan import _features_export
+from orchestration.vacuum import AthenaConsolidationCheck
 from tests.python.athena_helpers import (
     CATALOG,
     AthenaCompile,
@@ -31,6 +37,7 @@ from tests.python.athena_helpers import (
     compile_for_athena,
     warehouse_schema,
 )
+from tests.python.athena_lint import MAX_STATEMENT_BYTES, athena_problems
 from tests.python.dbt_helpers import dbt
 
 START, END = dt.date(2024, 1, 2), dt.date(2024, 6, 28)
@@ -242,3 +249,50 @@ def test_athena_incremental_silver_sql_on_an_up_to_date_warehouse_recomputes_the
             assert expected <= recomputed, name
             open_bars += len(expected)
     assert open_bars > 0
+
+
+def test_the_athena_lint_finds_what_athena_rejects() -> None:
+    assert athena_problems('select cast(0.5 as double), 1e-9, x from "c"."s"."t"') == []
+    assert athena_problems("select 0.5 * x from t") == ["bare decimal literal 0.5"]
+    assert athena_problems("select -0.25 from t") == ["bare decimal literal 0.25"]
+    assert athena_problems("create or replace table t as select 1") == ["CREATE OR REPLACE TABLE"]
+    assert athena_problems("create table t (a, b) as select 1, 2") == [
+        "a column list in CREATE TABLE ... AS"
+    ]
+    assert athena_problems('CREATE EXTERNAL TABLE "d"."t" (a int)') == [
+        "a double-quoted name in Hive DDL (Athena wants backticks)"
+    ]
+    assert athena_problems("select 1 -- " + "x" * MAX_STATEMENT_BYTES) == [
+        f"{MAX_STATEMENT_BYTES + 12:,} bytes: over the {MAX_STATEMENT_BYTES:,}-byte budget"
+    ]
+
+
+def test_every_compiled_statement_is_athena_sql(project: Project) -> None:
+    """Under 200 KB (Athena refuses 256 KB) and nothing Trino accepts but Athena does not,
+    in every model and data test, full and incremental."""
+    failures = [
+        f"{variant} {unique_id}: {problem}"
+        for variant, compiled in variants(project).items()
+        for unique_id, sql in compiled.sql.items()
+        for problem in athena_problems(sql)
+    ]
+    assert not failures, "\n".join(failures)
+
+
+def test_the_projects_own_athena_sql_is_athena_sql(tmp_path: Path) -> None:
+    """What the project sends Athena itself: the landing DDL, the feature export, the
+    feature store's reads and vacuum's proof query."""
+    lake_root = "s3://condvest-lake/lake"
+    lake = Lake(lake_root, pafs.LocalFileSystem(), "condvest-lake/lake")
+    landing = f"condvest-lake/lake/{LANDING_PREFIXES['ohlcv']}/ingest_date=2024-03-01/b.parquet"
+    store = AthenaFeatureStore(s3_staging_dir="s3://results/", region="us-east-1", schema="gold")
+    statements = {
+        **{table: landing_table_ddl(table, lake_root, "landing") for table in LANDING_TABLES},
+        "predictions": predictions_table_ddl(lake_root, "landing"),
+        "features export": _features_export(lake_root, "gold", "daily-1")[1],
+        "features read": store.query(dt.date(2024, 1, 2), dt.date(2024, 3, 1)),
+        "features latest": store.latest_date_query(),
+        "vacuum proof": AthenaConsolidationCheck().query(lake, [landing]),
+    }
+    failures = [f"{name}: {p}" for name, sql in statements.items() for p in athena_problems(sql)]
+    assert not failures, "\n".join(failures)
