@@ -7,6 +7,8 @@ here, once; dbt trusts the reason and guards the consolidated table with its own
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -61,6 +63,15 @@ TICKER_SCHEMA = pa.schema(TICKER_FIELDS)
 LANDING_TICKERS_SCHEMA = pa.schema(TICKER_FIELDS + LINEAGE_FIELDS)
 
 
+# The valid range of each number of a bar, beyond the rules' signs and orderings: what every
+# downstream type can hold (the resamples sum in decimal(38, 6), up to 1e32, over at most
+# 34 sessions) with room to spare, and far above any real US equity (the highest price ever
+# quoted is under $1M a share; the busiest sessions trade a few billion shares).
+MAX_PRICE = 1e9
+MAX_VOLUME = 1e15
+MAX_TRANSACTIONS = 1e12
+
+
 def empty_bars() -> pa.Table:
     return BAR_SCHEMA.empty_table()
 
@@ -70,18 +81,27 @@ def _symbol_mask(symbols: pa.ChunkedArray) -> np.ndarray:
     return ~pc.fill_null(valid, False).to_numpy(zero_copy_only=False)
 
 
-def _duplicate_mask(table: pa.Table) -> np.ndarray:
-    keys = table.select(["symbol", "date"]).append_column(
-        "row", pa.array(np.arange(table.num_rows))
-    )
+def _duplicate_masks(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """(rows of a bar the batch holds in different versions, later copies of a row the
+    batch repeats exactly). A conflict quarantines every version: the batch does not say
+    which is right. An exact copy is harmless: the first lands, the copies are kept aside."""
+    n = table.num_rows
+    conflicting, repeated = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    keys = table.select(["symbol", "date"]).append_column("row", pa.array(np.arange(n)))
     counts = keys.group_by(["symbol", "date"]).aggregate([("row", "count")])
     dupes = counts.filter(pc.greater(counts["row_count"], 1))
     if dupes.num_rows == 0:
-        return np.zeros(table.num_rows, dtype=bool)
-    joined = keys.join(dupes, ["symbol", "date"], join_type="inner")
-    mask = np.zeros(table.num_rows, dtype=bool)
-    mask[joined["row"].to_numpy()] = True
-    return mask
+        return conflicting, repeated
+    rows = np.sort(keys.join(dupes, ["symbol", "date"], join_type="inner")["row"].to_numpy())
+    frame = table.select(BAR_SCHEMA.names).take(pa.array(rows)).to_pandas()
+    frame["row"] = rows
+    for _, versions in frame.groupby(["symbol", "date"], sort=False):
+        values = versions.drop(columns="row")
+        if len(values.drop_duplicates()) == 1:
+            repeated[versions["row"].to_numpy()[1:]] = True
+        else:
+            conflicting[versions["row"].to_numpy()] = True
+    return conflicting, repeated
 
 
 def _flags(checks: dict[str, np.ndarray], n: int) -> pa.Array:
@@ -100,8 +120,11 @@ def _values(table: pa.Table, column: str) -> np.ndarray:
     return table[column].to_numpy(zero_copy_only=False).astype("float64")
 
 
-def invalid_reasons(table: pa.Table, calendar: TradingCalendar) -> pa.Array:
-    """One reason string per row (null when the row is valid).
+def invalid_reasons(
+    table: pa.Table, calendar: TradingCalendar, today: dt.date | None = None
+) -> pa.Array:
+    """One reason string per row (null when the row is valid). `today` (America/New_York)
+    is the last date a bar may have; None leaves the date unchecked against the clock.
 
     Codes, in reporting order, are the keys of `checks` below; models/staging documents them.
     """
@@ -109,20 +132,36 @@ def invalid_reasons(table: pa.Table, calendar: TradingCalendar) -> pa.Array:
     o, h, lo, c = (_values(table, name) for name in ("open", "high", "low", "close"))
     volume = _values(table, "volume")
     vwap = _values(table, "vwap")
+    transactions = _values(table, "transactions")
     dates = table["date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    conflicting, repeated = _duplicate_masks(table)
     with np.errstate(invalid="ignore"):
         prices = np.vstack([o, h, lo, c])
+        numbers = np.vstack([prices, volume, vwap, transactions])
         checks = {
             "invalid_symbol": _symbol_mask(table["symbol"]),
             "not_a_session": ~np.isin(dates, calendar.session_array),
+            "future_date": (
+                dates > np.datetime64(today, "D") if today else np.zeros(n, dtype=bool)
+            ),
             "missing_value": np.isnan(prices).any(axis=0) | np.isnan(volume),
+            "non_finite_value": np.isinf(numbers).any(axis=0),
             "non_positive_price": (prices <= 0).any(axis=0),
+            "value_out_of_range": (
+                (prices > MAX_PRICE).any(axis=0)
+                | (vwap > MAX_PRICE)
+                | (volume > MAX_VOLUME)
+                | (transactions < 0)
+                | (transactions > MAX_TRANSACTIONS)
+            ),
             "high_below_low": h < lo,
             "open_outside_range": (o < lo) | (o > h),
             "close_outside_range": (c < lo) | (c > h),
             "negative_volume": volume < 0,
             "non_positive_vwap": vwap <= 0,
-            "duplicate_in_batch": _duplicate_mask(table),
+            "vwap_outside_range": (vwap < lo) | (vwap > h),
+            "duplicate_in_batch": conflicting,
+            "repeated_row": repeated,
         }
     return _flags(checks, n)
 

@@ -18,7 +18,7 @@ from ingestion.bars import (
     invalid_reasons,
     ticker_invalid_reasons,
 )
-from ingestion.calendar import TradingCalendar
+from ingestion.calendar import NEW_YORK, TradingCalendar
 
 
 @dataclass
@@ -92,10 +92,13 @@ def _land(
 def land_bars(
     lake: Lake, calendar: TradingCalendar, bars: pa.Table, source: str, now: dt.datetime
 ) -> LandedBatch:
-    """Validate and write one OHLCV batch; nothing is dropped, bad rows carry a reason."""
-    reasons = invalid_reasons(bars, calendar)
+    """Validate and write one OHLCV batch; nothing is dropped, bad rows carry a reason.
+    A bar dated after today in New York is invalid (`future_date`), and no watermark is
+    taken from one."""
+    reasons = invalid_reasons(bars, calendar, now.astimezone(NEW_YORK).date())
     batch = _land(lake, "ohlcv", bars, reasons, LANDING_OHLCV_SCHEMA, source, now)
-    batch.max_date_by_symbol = _latest_dates(bars)
+    future = pc.fill_null(pc.match_substring(reasons, "future_date"), False)
+    batch.max_date_by_symbol = _latest_dates(bars.filter(pc.invert(future)))
     return batch
 
 

@@ -206,5 +206,6 @@ def test_bad_prints_are_landed_with_their_reasons(market, lake, lake_dir, sqlite
     bad = read_lake(lake_dir).filter(ds.field("invalid_reason").is_valid())
     assert bad["symbol"].to_pylist() == ["ECHO"]
     assert bad["invalid_reason"].to_pylist() == [
-        "non_positive_price;high_below_low;open_outside_range;close_outside_range"
+        "non_positive_price;high_below_low;open_outside_range;close_outside_range;"
+        "vwap_outside_range"
     ]
