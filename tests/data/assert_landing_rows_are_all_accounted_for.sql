@@ -18,7 +18,8 @@ landing as (
         source,
         batch_id,
         batch_row,
-        invalid_reason,
+        -- staging's verdict: landing's, or for a row it let through, its value rules again
+        coalesce(cast(invalid_reason as varchar), {{ bar_value_problems() }}) as invalid_reason,
         count(*) over (partition by batch_id, batch_row) as landed_times
     from {{ source('polygon', 'raw_ohlcv') }}
     {%- if scope_start is not none %}

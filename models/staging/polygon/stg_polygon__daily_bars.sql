@@ -27,8 +27,7 @@ typed as (
         cast(ingested_at as timestamp(6)) as ingested_at,
         cast(batch_id as varchar) as batch_id,
         cast(batch_row as integer) as batch_row,
-        cast(invalid_reason as varchar) as invalid_reason,
-        invalid_reason is null as is_valid,
+        cast(invalid_reason as varchar) as landed_reason,
         {% if scope_start is not none -%}
             cast('{{ scope_start }}' as date)
         {%- else -%}
@@ -38,17 +37,29 @@ typed as (
 
 ),
 
+checked as (
+
+    -- Landing's verdict, and for a row it let through, its value rules again: a file
+    -- landed before a rule existed must not put a value Silver cannot hold into Bronze.
+    select
+        *,
+        coalesce(landed_reason, {{ bar_value_problems() }}) as invalid_reason
+    from typed
+
+),
+
 ranked as (
 
     -- Latest landing wins among the valid versions of a bar; an invalid correction never
     -- replaces a good bar, it is kept as evidence instead.
     select
         *,
+        invalid_reason is null as is_valid,
         row_number() over (
-            partition by symbol, date, is_valid
+            partition by symbol, date, invalid_reason is null
             order by ingested_at desc, batch_id desc, batch_row desc
         ) as version_rank
-    from typed
+    from checked
 
 ),
 
