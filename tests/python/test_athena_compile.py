@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,17 @@ def project(
 
 def variants(project: Project) -> dict[str, AthenaCompile]:
     return {"full": project.full, "incremental": project.incremental}
+
+
+def compiled_problems(project: Project, check: Callable[[str], list[str]]) -> list[str]:
+    """`check` on every compiled model and data test, full and incremental, one line per
+    problem naming the variant and the node."""
+    return [
+        f"{variant} {unique_id}: {problem}"
+        for variant, compiled in variants(project).items()
+        for unique_id, sql in compiled.sql.items()
+        for problem in check(sql)
+    ]
 
 
 def without_built_at(relation_or_query: str) -> str:
@@ -182,12 +194,7 @@ def test_trino_problems_finds_duckdb_sql() -> None:
 
 
 def test_every_compiled_statement_parses_as_trino(project: Project) -> None:
-    failures = [
-        f"{variant} {unique_id}: {problem}"
-        for variant, compiled in variants(project).items()
-        for unique_id, sql in compiled.sql.items()
-        for problem in trino_problems(sql)
-    ]
+    failures = compiled_problems(project, trino_problems)
     assert not failures, "\n".join(failures)
     assert sum(len(compiled.sql) for compiled in variants(project).values()) > 100
 
@@ -271,12 +278,7 @@ def test_the_athena_lint_finds_what_athena_rejects() -> None:
 def test_every_compiled_statement_is_athena_sql(project: Project) -> None:
     """Under 200 KB (Athena refuses 256 KB) and nothing Trino accepts but Athena does not,
     in every model and data test, full and incremental."""
-    failures = [
-        f"{variant} {unique_id}: {problem}"
-        for variant, compiled in variants(project).items()
-        for unique_id, sql in compiled.sql.items()
-        for problem in athena_problems(sql)
-    ]
+    failures = compiled_problems(project, athena_problems)
     assert not failures, "\n".join(failures)
 
 
