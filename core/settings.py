@@ -42,9 +42,15 @@ class Settings:
     trading_calendar_path: Path = REPO_ROOT / "seeds" / "trading_calendar.csv"
     # The market vendor
     market_source: str = "sample"
-    polygon_base_url: str = "https://api.polygon.io"
+    # Polygon renamed itself Massive (2025-10-30); api.polygon.io still answers.
+    polygon_base_url: str = "https://api.massive.com"
     http_timeout_seconds: float = 30.0
     http_max_retries: int = 5
+    # Client-side pacing: the free plan allows 5 requests a minute; None = unpaced (paid).
+    polygon_max_requests_per_minute: int | None = None
+    # The longest one request waits out 429 answers in total before the fetch fails: more
+    # than a minute, so a per-minute quota is outlasted.
+    polygon_rate_limit_wait_seconds: float = 300.0
     # dbt and the warehouse engine
     dbt_target: str = "dev"
     dbt_schema_prefix: str = ""
@@ -82,6 +88,15 @@ class Settings:
             ),
             http_max_retries=read.number(
                 "POLYGON_HTTP_MAX_RETRIES", default.http_max_retries, int, minimum=0
+            ),
+            polygon_max_requests_per_minute=read.optional_number(
+                "POLYGON_MAX_REQUESTS_PER_MINUTE", int, minimum=1
+            ),
+            polygon_rate_limit_wait_seconds=read.number(
+                "POLYGON_RATE_LIMIT_WAIT_SECONDS",
+                default.polygon_rate_limit_wait_seconds,
+                float,
+                minimum=0,
             ),
             dbt_target=read.choice("DBT_TARGET", default.dbt_target, DBT_TARGETS),
             dbt_schema_prefix=read.optional("DBT_SCHEMA_PREFIX") or "",
@@ -133,9 +148,14 @@ class _Reader:
         return value
 
     def number(self, name: str, default: _T, kind: Callable[[str], _T], *, minimum: float) -> _T:
+        value = self.optional_number(name, kind, minimum=minimum)
+        return default if value is None else value
+
+    def optional_number(self, name: str, kind: Callable[[str], _T], *, minimum: float) -> _T | None:
+        """None when unset (or empty): for a setting whose default is "no limit"."""
         raw = self.optional(name)
         if raw is None:
-            return default
+            return None
         noun = "an integer" if kind is int else "a number"
         try:
             value = kind(raw)

@@ -1,5 +1,8 @@
 """Polygon (Massive) REST client for daily bars, tickers and splits.
 
+Polygon renamed itself Massive (2025-10-30): api.massive.com is the default host and
+api.polygon.io still answers; both take the same keys and paths.
+
 Contract notes: auth by `Authorization: Bearer` so the key never sits in a URL; `t` is epoch
 ms whose America/New_York date is the trading date (grouped bars stamp 16:00 ET, range bars
 00:00 ET); closed days answer 200 without `results`; `next_url` omits the key and may name
@@ -13,7 +16,9 @@ import email.utils
 import logging
 import math
 import random
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +32,12 @@ from ingestion.symbols import require_symbol
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_BASE_URL = "https://api.massive.com"
+RATE_LIMITED = 429
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+# A 429 without a usable Retry-After waits twice as long each time, up to the quota window
+# (plans count requests per minute): waiting longer cannot help, shorter wastes requests.
+RATE_LIMIT_BACKOFF_CAP = 60.0
 OK_STATUSES = frozenset({"OK", "DELAYED"})
 BAR_KEYS = ("o", "h", "l", "c", "v", "t")
 
@@ -44,6 +54,55 @@ class PolygonHTTPError(PolygonError):
 
 class PolygonPayloadError(PolygonError):
     """The body is not what the endpoint promises (bad JSON, missing keys, wrong types)."""
+
+
+class RateLimiter:
+    """At most `max_requests` requests start in any `window` seconds (a sliding window).
+
+    Paces the client under a plan's quota (the free plan: 5 a minute) instead of running
+    into 429s. `clock` and `sleep` are injectable so tests drive time themselves.
+    """
+
+    def __init__(
+        self,
+        max_requests: int,
+        window: float = 60.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if max_requests < 1 or window <= 0:
+            raise ValueError(
+                f"a rate limit needs max_requests >= 1 and window > 0, got "
+                f"{max_requests} per {window} s"
+            )
+        self.max_requests = max_requests
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._starts: deque[float] = deque()
+        # Held while waiting: concurrent callers queue for the next free slot in order.
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Wait for a free slot and take it; returns the seconds waited."""
+        waited = 0.0
+        with self._lock:
+            while True:
+                now = self._clock()
+                while self._starts and self._starts[0] <= now - self.window:
+                    self._starts.popleft()
+                if len(self._starts) < self.max_requests:
+                    self._starts.append(now)
+                    return waited
+                delay = self._starts[0] + self.window - now
+                if waited == 0.0:
+                    log.info(
+                        "polygon rate limit pause",
+                        extra={"limit": f"{self.max_requests}/{self.window:g}s", "delay": delay},
+                    )
+                self._sleep(delay)
+                waited += delay
 
 
 def _retry_after_seconds(value: str | None, now: float) -> float | None:
@@ -176,17 +235,23 @@ class PolygonClient:
     def __init__(
         self,
         api_key: str,
-        base_url: str = "https://api.polygon.io",
+        base_url: str = DEFAULT_BASE_URL,
         *,
         timeout: float = 30.0,
         max_retries: int = 5,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
-        max_retry_after: float = 120.0,
+        max_requests_per_minute: int | None = None,
+        rate_limit_wait: float = 300.0,
         include_otc: bool = False,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """max_retries: retries of 5xx answers, timeouts and broken bodies. 429 answers are
+        not counted there: they are waited out (Retry-After honoured) for up to
+        `rate_limit_wait` seconds in total per request. max_requests_per_minute paces the
+        client under a plan's quota (None: unpaced)."""
         if not api_key:
             raise PolygonError("an API key is required")
         self._api_key = api_key
@@ -195,9 +260,14 @@ class PolygonClient:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.max_retry_after = max_retry_after
+        self.rate_limit_wait = rate_limit_wait
         self.include_otc = include_otc
         self._sleep = sleep
+        self._limiter = (
+            RateLimiter(max_requests_per_minute, 60.0, clock=clock, sleep=sleep)
+            if max_requests_per_minute
+            else None
+        )
         self._session = session or requests.Session()
         self._session.headers.update(
             {
@@ -217,11 +287,22 @@ class PolygonClient:
         # Full jitter: spreads retries of concurrent fetchers apart.
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
 
+    def _rate_limit_backoff(self, answers: int) -> float:
+        # "Equal jitter": at least half the step, so a wait is never wasted on a quota that
+        # has certainly not reset yet.
+        step = min(RATE_LIMIT_BACKOFF_CAP, self.backoff_base * 2**answers)
+        return step / 2 + random.uniform(0, step / 2)
+
     def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         url = self.base_url + path
         last_problem = ""
-        for attempt in range(self.max_retries + 1):
+        attempt = 0  # failed attempts other than 429s
+        rate_limited = 0  # 429 answers to this request
+        rate_limit_waited = 0.0
+        while True:
             wait: float | None = None
+            if self._limiter is not None:
+                self._limiter.acquire()
             try:
                 response = self._session.get(url, params=params, timeout=self.timeout)
             except (
@@ -244,38 +325,50 @@ class PolygonClient:
                                 f"{path}: expected a JSON object, got {type(body).__name__}"
                             )
                         return body
+                elif response.status_code == RATE_LIMITED:
+                    problem = self._redact(f"HTTP 429: {_error_detail(response)}")
+                    wait = _retry_after_seconds(response.headers.get("Retry-After"), time.time())
+                    if wait is None:
+                        wait = self._rate_limit_backoff(rate_limited)
+                    rate_limited += 1
+                    if rate_limit_waited + wait > self.rate_limit_wait:
+                        raise PolygonError(
+                            f"{path}: rate limited for {wait:.0f} s more after "
+                            f"{rate_limit_waited:.0f} s of waiting ({problem}); "
+                            "raise POLYGON_RATE_LIMIT_WAIT_SECONDS, or set "
+                            "POLYGON_MAX_REQUESTS_PER_MINUTE to your plan's limit"
+                        )
+                    rate_limit_waited += wait
+                    self._pause(path, rate_limited, problem, wait)
+                    continue
                 elif response.status_code in RETRY_STATUSES:
                     # Redacted here: the retry log below carries it, not only the exception.
                     last_problem = self._redact(
                         f"HTTP {response.status_code}: {_error_detail(response)}"
                     )
                     wait = _retry_after_seconds(response.headers.get("Retry-After"), time.time())
+                    if wait is not None and wait > self.rate_limit_wait:
+                        # Waiting out a long outage would outlive a Lambda; retry next run.
+                        raise PolygonError(f"{path}: asked to wait {wait:.0f} s ({last_problem})")
                 else:
                     raise PolygonHTTPError(
                         response.status_code, path, self._redact(_error_detail(response))
                     )
             if attempt == self.max_retries:
                 break
-            if wait is not None and wait > self.max_retry_after:
-                # Waiting out a long ban would outlive a Lambda; fail now, retry next run.
-                raise PolygonError(
-                    self._redact(f"{path}: rate limited for {wait:.0f} s ({last_problem})")
-                )
-            delay = max(wait or 0.0, self._backoff(attempt))
-            log.warning(
-                "polygon retry",
-                extra={
-                    "path": path,
-                    "attempt": attempt + 1,
-                    "problem": last_problem,
-                    "delay": delay,
-                },
-            )
-            self._sleep(delay)
+            attempt += 1
+            self._pause(path, attempt, last_problem, max(wait or 0.0, self._backoff(attempt - 1)))
         message = f"{path}: gave up after {self.max_retries + 1} attempts ({last_problem})"
         if last_problem.startswith("truncated"):
             raise PolygonPayloadError(self._redact(message))
         raise PolygonError(self._redact(message))
+
+    def _pause(self, path: str, attempt: int, problem: str, delay: float) -> None:
+        log.warning(
+            "polygon retry",
+            extra={"path": path, "attempt": attempt, "problem": problem, "delay": round(delay, 2)},
+        )
+        self._sleep(delay)
 
     def _paginate(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()

@@ -51,6 +51,8 @@ def make_source(
             settings.polygon_base_url,
             timeout=settings.http_timeout_seconds,
             max_retries=settings.http_max_retries,
+            max_requests_per_minute=settings.polygon_max_requests_per_minute,
+            rate_limit_wait=settings.polygon_rate_limit_wait_seconds,
         )
     raise ValueError(f"unknown market source {name!r}; choose one of {', '.join(SOURCES)}")
 

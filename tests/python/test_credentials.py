@@ -14,9 +14,22 @@ SECRET_VALUE = "pk_live_Zq8SECRETkey0"
 def test_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POLYGON_API_KEY", SECRET_VALUE)
     monkeypatch.delenv("POLYGON_API_KEY_SECRET_ARN", raising=False)
+    monkeypatch.delenv("MASSIVE_API_KEY", raising=False)
 
     assert polygon_api_key() == SECRET_VALUE
     assert polygon_api_key({"POLYGON_API_KEY": "pk_other"}) == "pk_other"
+
+
+def test_the_massive_name_is_accepted_and_wins(caplog: pytest.LogCaptureFixture) -> None:
+    assert polygon_api_key({"MASSIVE_API_KEY": SECRET_VALUE}) == SECRET_VALUE
+    both = {"MASSIVE_API_KEY": SECRET_VALUE, "POLYGON_API_KEY": "pk_older"}
+    assert polygon_api_key(both) == SECRET_VALUE
+    [warning] = caplog.records
+    assert "using MASSIVE_API_KEY" in warning.getMessage()
+    assert SECRET_VALUE not in caplog.text and "pk_older" not in caplog.text
+    caplog.clear()
+    same = {"MASSIVE_API_KEY": SECRET_VALUE, "POLYGON_API_KEY": SECRET_VALUE}
+    assert polygon_api_key(same) == SECRET_VALUE and caplog.records == []
 
 
 def test_environment_key_wins_over_the_secret(aws_env: AwsEnv) -> None:
