@@ -5,7 +5,8 @@ extra={"symbol": s})`), and a run binds its keys once with `log_context(run=...,
 dataset=...)`; every record inside carries them. Two renderings of the same records:
 - `configure_lambda()`: one JSON object per line (CloudWatch Logs Insights queries the keys);
 - `configure_cli(verbose)`: `YYYY-MM-DD HH:MM:SS.mmm LEVEL logger: message key=value ...`
-  on stderr (local time).
+  on stderr (local time). Quiet (the default) shows warnings and errors, and the progress
+  of long steps (`progress(log, "sessions landed", 3, 20)`) a line every few seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import functools
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -98,6 +100,70 @@ class FieldsFormatter(logging.Formatter):
         return line
 
 
+# The field a progress record carries: "done/total".
+PROGRESS = "progress"
+# A quiet CLI shows a progress series at most this often (and always its last record).
+PROGRESS_INTERVAL_SECONDS = 5.0
+
+
+def progress(logger: logging.Logger, message: str, done: int, total: int, **fields: Any) -> None:
+    """Log how far a long step is (`done` of `total` sessions, folds...) at INFO. A quiet CLI
+    shows these records, throttled, where it hides other INFO records; keep `message` the
+    same for every record of one series."""
+    logger.info(message, extra={PROGRESS: f"{done}/{total}", **fields})
+
+
+def _progress_of(record: logging.LogRecord) -> tuple[int, int] | None:
+    value = getattr(record, PROGRESS, None)
+    if not isinstance(value, str):
+        return None
+    done, _, total = value.partition("/")
+    try:
+        return int(done), int(total)
+    except ValueError:
+        return None
+
+
+class _QuietFilter(logging.Filter):
+    """Warnings and errors; of the INFO records, the progress ones, each series shown when
+    it ends and otherwise at most every PROGRESS_INTERVAL_SECONDS (a 1,000-session backfill
+    prints a handful of lines, not 1,000)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._clock = clock
+        self._last: dict[tuple[str, str], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        counts = _progress_of(record)
+        if record.levelno < logging.INFO or counts is None:
+            return False
+        done, total = counts
+        key = (record.name, str(record.msg))
+        now = self._clock()
+        if done >= total:
+            self._last.pop(key, None)
+            return True
+        last = self._last.setdefault(key, now)  # a series' first record starts its clock
+        if now - last >= PROGRESS_INTERVAL_SECONDS:
+            self._last[key] = now
+            return True
+        return False
+
+
+class QuietFormatter(FieldsFormatter):
+    """Progress as `  message done/total key=value`; anything else as FieldsFormatter."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.levelno >= logging.WARNING or _progress_of(record) is None:
+            return super().format(record)
+        fields = {k: v for k, v in record_fields(record).items() if k != PROGRESS}
+        extra = "".join(f" {key}={value}" for key, value in fields.items())
+        return f"  {record.getMessage()} {getattr(record, PROGRESS)}{extra}"
+
+
 def configure_lambda(level: int = logging.INFO) -> None:
     """JSON lines through the root logger's handlers (the Lambda runtime installs one)."""
     _configure(JsonFormatter(), level)
@@ -123,14 +189,31 @@ def lambda_entry(handler: _Handler) -> _Handler:
 
 
 def configure_cli(verbose: bool) -> None:
-    """Fields shown on stderr; INFO with -v, else warnings and errors only."""
-    _configure(FieldsFormatter(), logging.INFO if verbose else logging.WARNING)
+    """Fields shown on stderr; every INFO record with -v, else warnings, errors and the
+    progress of long steps."""
+    if verbose:
+        _configure(FieldsFormatter(), logging.INFO)
+    else:
+        _configure(QuietFormatter(), logging.INFO, _QuietFilter())
 
 
-def _configure(formatter: logging.Formatter, level: int) -> None:
+class _CliHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The stderr handler the project installs when the process has none (a test runner or
+    the Lambda runtime brings its own, which keep every record they are given)."""
+
+
+def _configure(
+    formatter: logging.Formatter, level: int, quiet: logging.Filter | None = None
+) -> None:
     root = logging.getLogger()
     if not root.handlers:
-        root.addHandler(logging.StreamHandler(sys.stderr))
+        root.addHandler(_CliHandler(sys.stderr))
     for handler in root.handlers:
         handler.setFormatter(formatter)
+        if isinstance(handler, _CliHandler):
+            # Configured again (a second command in one process): one quiet filter at most.
+            for old in [f for f in handler.filters if isinstance(f, _QuietFilter)]:
+                handler.removeFilter(old)
+            if quiet is not None:
+                handler.addFilter(quiet)
     root.setLevel(level)

@@ -16,17 +16,41 @@ from typing import Any
 import pyarrow as pa
 
 from core.clock import utcnow
+from core.errors import ExitCode, OperationalError
 from core.lake import Lake
+from core.layout import LANDING_PREFIXES, VACUUM_MANIFEST_PREFIX
+from core.logs import progress
 from ingestion.calendar import TradingCalendar
 from ingestion.landing import land_bars, land_tickers
 from ingestion.runs import OHLCV, TICKERS, RunSummary, audited
 from ingestion.sources import MarketSource
-from ingestion.symbols import require_symbol
+from ingestion.symbols import normalize_symbol, require_symbol
 from ingestion.watermarks import MARKET, WatermarkStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HISTORY_START = dt.date(2003, 9, 10)  # Polygon's daily history starts here
+
+
+class NewLakeError(OperationalError):
+    """The watermark store says data is landed, but the lake has none: a new lake paired
+    with an old store. Fetching would skip everything and build an empty warehouse."""
+
+    exit_code = ExitCode.USAGE
+
+
+def _refuse_a_new_lake(lake: Lake, dataset: str, landed_through: dt.date | None) -> None:
+    if landed_through is None or lake.list_files(LANDING_PREFIXES[dataset]):
+        return
+    # Vacuum deletes old landing files of a lake whose bronze holds them; it leaves manifests.
+    if dataset == OHLCV and lake.list_files(VACUUM_MANIFEST_PREFIX, ".json"):
+        return
+    raise NewLakeError(
+        f"the watermark store (WATERMARK_DSN) says {dataset} is landed through "
+        f"{landed_through}, but LAKE_ROOT {lake.uri} holds no {dataset} landing files: point "
+        "WATERMARK_DSN at this lake's store, or reset it (delete the SQLite file or the "
+        "PostgreSQL watermarks table) to fetch into this lake from scratch"
+    )
 
 
 @dataclass(frozen=True)
@@ -48,7 +72,9 @@ class OhlcvRequest:
         if self.start is not None and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
         if self.symbols is not None:
-            object.__setattr__(self, "symbols", tuple(require_symbol(s) for s in self.symbols))
+            # Upper-casing may make two entries one ("aapl,AAPL"): fetch it once.
+            symbols = dict.fromkeys(normalize_symbol(s) for s in self.symbols)
+            object.__setattr__(self, "symbols", tuple(symbols))
 
 
 def fetch_ohlcv(
@@ -82,6 +108,7 @@ def _fetch_market(
     summary: RunSummary,
 ) -> None:
     watermark = None if request.backfill else store.get(OHLCV, MARKET)
+    _refuse_a_new_lake(lake, OHLCV, watermark)
     if watermark is not None:
         sessions = calendar.sessions_after(watermark, request.end)
     else:
@@ -92,7 +119,7 @@ def _fetch_market(
     # per-symbol marks are safe: watermarks only move forward, at worst a refetch.
     symbol_marks: dict[str, dt.date] = {}
     try:
-        for session in sessions:
+        for done, session in enumerate(sessions, 1):
             bars = source.grouped_daily(session)
             if bars.num_rows == 0:
                 # A session with no bars means "not published yet" (or an outage): stop
@@ -106,6 +133,7 @@ def _fetch_market(
             symbol_marks.update(batch.max_date_by_symbol)
             store.advance(OHLCV, {MARKET: session}, summary.run_id)
             summary.watermark = session.isoformat()
+            progress(log, "ohlcv sessions landed", done, len(sessions), session=session)
     finally:
         if symbol_marks:
             store.advance(OHLCV, symbol_marks, summary.run_id)
@@ -150,22 +178,46 @@ def _fetch_symbols(
 ) -> None:
     assert request.symbols is not None
     marks = {} if request.backfill else store.get_many(OHLCV, request.symbols)
-    for symbol in request.symbols:
-        if symbol in marks:
-            pending = calendar.sessions_after(marks[symbol], request.end)
-            if not pending:
-                continue
-            start = pending[0]
-        else:
-            start = request.start or request.end
-        bars: pa.Table = source.ticker_range(symbol, start, request.end)
-        if bars.num_rows == 0:
-            summary.empty_sessions.append(f"{symbol}:{start.isoformat()}..{request.end}")
-            continue
-        batch = land_bars(lake, calendar, bars, source.name, utcnow())
-        summary.add(batch)
-        summary.symbols.append(symbol)
-        store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
+    _refuse_a_new_lake(lake, OHLCV, max(marks.values(), default=None))
+    for done, symbol in enumerate(request.symbols, 1):
+        _fetch_symbol(source, lake, store, calendar, request, summary, symbol, marks.get(symbol))
+        progress(log, "ohlcv symbols fetched", done, len(request.symbols), symbol=symbol)
+
+
+def _fetch_symbol(
+    source: MarketSource,
+    lake: Lake,
+    store: WatermarkStore,
+    calendar: TradingCalendar,
+    request: OhlcvRequest,
+    summary: RunSummary,
+    symbol: str,
+    watermark: dt.date | None,
+) -> None:
+    if watermark is not None:
+        pending = calendar.sessions_after(watermark, request.end)
+        if not pending:
+            return
+        start = pending[0]
+    else:
+        start = request.start or request.end
+    bars: pa.Table = source.ticker_range(symbol, start, request.end)
+    if bars.num_rows == 0:
+        summary.empty_sessions.append(f"{symbol}:{start.isoformat()}..{request.end}")
+        if watermark is None:
+            # Never landed and nothing now: most likely a ticker the source does not know
+            # (a typo, a delisted or renamed name), not a session still to be published.
+            log.warning(
+                f"unknown symbol {symbol}: {source.name} has no bars for it from {start} to "
+                f"{request.end}; check the ticker",
+                extra={"symbol": symbol},
+            )
+            summary.unknown_symbols.append(symbol)
+        return
+    batch = land_bars(lake, calendar, bars, source.name, utcnow())
+    summary.add(batch)
+    summary.symbols.append(symbol)
+    store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
 
 
 def fetch_tickers(
@@ -185,6 +237,7 @@ def fetch_tickers(
 
     def body() -> None:
         watermark = store.get(TICKERS, MARKET)
+        _refuse_a_new_lake(lake, TICKERS, None if refresh else watermark)
         if watermark is not None and watermark >= as_of and not refresh:
             summary.watermark = watermark.isoformat()
             summary.status = "succeeded"

@@ -28,6 +28,8 @@ class RunSummary:
     invalid_rows: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     restated_symbols: list[str] = field(default_factory=list)
+    # Asked for, never landed, and the source had nothing: likely not a ticker it knows.
+    unknown_symbols: list[str] = field(default_factory=list)
     watermark: str | None = None
     error: str | None = None
 
@@ -53,6 +55,7 @@ class RunSummary:
             "invalid_rows": self.invalid_rows,
             "invalid_reasons": dict(sorted(self.reasons.items())),
             "restated_symbols": self.restated_symbols,
+            "unknown_symbols": self.unknown_symbols,
             "watermark": self.watermark,
             "error": self.error,
         }

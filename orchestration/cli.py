@@ -2,7 +2,11 @@
 
 Settings come from the environment (LAKE_ROOT, WAREHOUSE_PATH, WATERMARK_DSN, MARKET_SOURCE,
 ...; see core.settings), read and checked once when the command starts. Each command prints
-a JSON summary on stdout.
+a short summary on stdout, or its full JSON result with `--json`.
+
+Heavy modules (dbt, pandas, scikit-learn, DuckDB, pyarrow, boto3) are imported inside the
+command that needs them, never at the top of this file: `condvest --help` and a mistyped
+option answer at once (tests/python/test_cli_startup.py holds this).
 """
 
 from __future__ import annotations
@@ -11,46 +15,41 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from core.clock import utcnow
-from core.lake import Lake
 from core.logs import configure_cli, log_context
-from core.settings import Settings, SettingsError
-from ingestion.athena_ddl import (
-    LANDING_TABLES,
-    PREDICTIONS_TABLE,
-    landing_table_ddl,
-    predictions_table_ddl,
-    trino_table_ddl,
+from core.settings import MARKET_SOURCES, Settings, SettingsError
+from orchestration.cli_text import (
+    ingest_text,
+    predict_text,
+    state_line,
+    train_text,
+    vacuum_text,
 )
-from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
-from ingestion.fetch import fetch_ohlcv, fetch_tickers
-from ingestion.file_import import FileImportError, ingest_file
-from ingestion.runtime import SOURCES, runtime
-from ingestion.symbols import InvalidSymbolError
-from ml.features import AthenaFeatureStore, DuckDBFeatureStore, FeatureStore
-from ml.registry import ModelNotFoundError
-from orchestration.asl import DefinitionError
-from orchestration.daily import (
-    DailyResult,
-    LocalSteps,
-    new_execution_name,
-    run_daily,
-)
-from orchestration.dbt import preload as dbt_preload
-from orchestration.ml_steps import predict_from_store, train_from_store
-from orchestration.plan import PlanError
-from orchestration.report import format_report, warehouse_counts
-from orchestration.summary import SUCCEEDED
-from orchestration.vacuum import consolidation_check, vacuum
+
+if TYPE_CHECKING:
+    from ml.features import FeatureStore
+    from orchestration.daily import DailyResult
+
+SOURCES = MARKET_SOURCES
+PACKAGE = "condvest-lakehouse"
 
 
-def _emit(payload: dict[str, Any]) -> None:
-    click.echo(json.dumps(payload, indent=2, default=str))
+def _emit(
+    payload: dict[str, Any], as_json: bool = True, text: Callable[[Any], str] | None = None
+) -> None:
+    """The command's result: JSON with --json (or when it has no short form), else text."""
+    if as_json or text is None:
+        click.echo(json.dumps(payload, indent=2, default=str))
+    else:
+        click.echo(text(payload))
+
+
+JSON = click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -65,7 +64,8 @@ def _settings() -> Settings:
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.version_option(package_name=PACKAGE, prog_name="condvest")
+@click.option("-v", "--verbose", is_flag=True, help="Log every step (and dbt's log) to stderr.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
     """Condvest market-data lakehouse: ingestion, dbt build, ML and orchestration steps."""
@@ -89,6 +89,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last session.")
 @click.option("--symbols", help="Comma-separated tickers: per-ticker fetch, not the market.")
 @click.option("--backfill", is_flag=True, help="Refetch even what is already landed.")
+@JSON
 def ingest(
     source: str | None,
     dataset: str,
@@ -97,8 +98,14 @@ def ingest(
     end: dt.datetime | None,
     symbols: str | None,
     backfill: bool,
+    as_json: bool,
 ) -> None:
     """Fetch from a market source into Bronze, filling every session since the watermark."""
+    from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
+    from ingestion.fetch import fetch_ohlcv, fetch_tickers
+    from ingestion.runtime import runtime
+    from ingestion.symbols import InvalidSymbolError
+
     event: dict[str, Any] = {"date": _iso(day), "from": _iso(start), "to": _iso(end)}
     event = {key: value for key, value in event.items() if value}
     if symbols:
@@ -118,23 +125,27 @@ def ingest(
                 result["ohlcv"] = fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request)
     except (EventError, InvalidSymbolError) as exc:
         raise click.UsageError(str(exc)) from None
-    _emit(result)
+    _emit(result, as_json, ingest_text)
     if any(part["status"] == "partial" for part in result.values()):
         click.echo("warning: some sessions had no data yet; rerun later to fill them", err=True)
 
 
 @main.command("ingest-file")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def ingest_file_command(path: Path) -> None:
+@JSON
+def ingest_file_command(path: Path, as_json: bool) -> None:
     """Validate and land a CSV or parquet file of daily bars into Bronze.
 
     Columns: symbol,date,open,high,low,close,volume[,vwap,transactions]. Rows that break a
     price rule are landed with a reason (dbt quarantines them); unparseable values or
     unknown columns refuse the whole file with the offending rows named.
     """
+    from ingestion.file_import import FileImportError, ingest_file
+    from ingestion.runtime import runtime
+
     try:
         with runtime(_settings(), source="sample") as rt:
-            _emit(ingest_file(path, rt.lake, rt.store, rt.calendar))
+            _emit(ingest_file(path, rt.lake, rt.store, rt.calendar), as_json, ingest_text)
     except FileImportError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -161,6 +172,14 @@ def ingest_file_command(path: Path) -> None:
 )
 def landing_ddl(lake_root: str, database: str, dialect: str) -> None:
     """Print the DDL of the lake's tables: dbt's sources on the athena and trino targets."""
+    from ingestion.athena_ddl import (
+        LANDING_TABLES,
+        PREDICTIONS_TABLE,
+        landing_table_ddl,
+        predictions_table_ddl,
+        trino_table_ddl,
+    )
+
     try:
         if dialect == "trino":
             tables = [*LANDING_TABLES, PREDICTIONS_TABLE]
@@ -175,6 +194,8 @@ def landing_ddl(lake_root: str, database: str, dialect: str) -> None:
 
 def _feature_store(target: str) -> FeatureStore:
     """gold.ml_features on the dbt target: the DuckDB file, or Athena (as profiles.yml)."""
+    from ml.features import AthenaFeatureStore, DuckDBFeatureStore
+
     settings = _settings()
     if target == "dev":
         return DuckDBFeatureStore(settings.warehouse_path)
@@ -213,8 +234,15 @@ TARGET = click.option(
 )
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--max-train-rows", type=int, help="Sample the labelled rows above this many.")
-def train(target: str, model: str, horizon: int, seed: int, max_train_rows: int | None) -> None:
+@JSON
+def train(
+    target: str, model: str, horizon: int, seed: int, max_train_rows: int | None, as_json: bool
+) -> None:
     """Train on gold.ml_features through the SageMaker entry point; publish the model."""
+    from core.clock import utcnow
+    from core.lake import Lake
+    from orchestration.ml_steps import train_from_store
+
     hyperparameters: dict[str, Any] = {"model": model, "horizon": horizon, "seed": seed}
     if max_train_rows:
         hyperparameters["max_train_rows"] = max_train_rows
@@ -224,15 +252,21 @@ def train(target: str, model: str, horizon: int, seed: int, max_train_rows: int 
         )
     except ValueError as exc:  # bad features, hyperparameters, folds or registry state
         raise click.ClickException(str(exc)) from None
-    _emit(result)
+    _emit(result, as_json, train_text)
 
 
 @main.command()
 @TARGET
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: latest.")
 @click.option("--model-version", help="Default: the latest published model.")
-def predict(target: str, day: dt.datetime | None, model_version: str | None) -> None:
+@JSON
+def predict(target: str, day: dt.datetime | None, model_version: str | None, as_json: bool) -> None:
     """Score one session's features with a published model into gold/predictions/."""
+    from core.clock import utcnow
+    from core.lake import Lake
+    from ml.registry import ModelNotFoundError
+    from orchestration.ml_steps import predict_from_store
+
     try:
         result = predict_from_store(
             _feature_store(target),
@@ -243,7 +277,7 @@ def predict(target: str, day: dt.datetime | None, model_version: str | None) -> 
         )
     except (ValueError, ModelNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
-    _emit(result)
+    _emit(result, as_json, predict_text)
 
 
 @main.command()
@@ -252,26 +286,50 @@ def predict(target: str, day: dt.datetime | None, model_version: str | None) -> 
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last date to run.")
 @click.option("--source", type=click.Choice(SOURCES), help="Default: $MARKET_SOURCE or sample.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs' JSON, not the report.")
+@click.option("-v", "--verbose", is_flag=True, help="Stream every log line and dbt's log.")
 def daily(
     day: dt.datetime | None,
     start: dt.datetime | None,
     end: dt.datetime | None,
     source: str | None,
     as_json: bool,
+    verbose: bool,
 ) -> None:
     """Run the daily state machine's steps locally, in its order, on the dev target.
 
     One run per date: --date, or every session --from .. --to (a catch-up, stopping at the
     first failed day), or today in America/New_York (capped at the sample's last session).
+    Prints a line per state as it ends and the report; dbt's log goes to dbt.log beside
+    the warehouse (streamed to stderr with --verbose).
     """
+    from core.clock import utcnow
+    from ingestion.runtime import runtime
+    from orchestration.asl import DefinitionError
+    from orchestration.daily import LocalSteps, new_execution_name, run_daily
+    from orchestration.dbt import preload as dbt_preload
+    from orchestration.plan import PlanError
+    from orchestration.report import format_report, warehouse_counts
+    from orchestration.summary import SUCCEEDED
+
     if day and (start or end):
         raise click.UsageError("give either --date or --from/--to, not both")
     if bool(start) != bool(end):
         raise click.UsageError("--from and --to go together")
+    verbose = verbose or bool(click.get_current_context().find_root().params.get("verbose"))
+    if verbose:
+        configure_cli(verbose=True)
     env = dict(os.environ)
     results = []
     dbt_preload()
     settings = _settings()
+    dbt_log = None if verbose else _dbt_log_file(settings)
+
+    def on_state(
+        name: str, seconds: float, result: dict[str, Any] | None, error: Exception | None
+    ) -> None:
+        if not as_json:
+            click.echo(state_line(name, seconds, result, error))
+
     with runtime(settings, source=source) as rt:
         if start and end:
             dates: list[dt.date | None] = list(
@@ -282,10 +340,10 @@ def daily(
         else:
             dates = [day.date() if day else None]
         for requested in dates:
-            steps = LocalSteps(rt, new_execution_name(utcnow()), env)
+            steps = LocalSteps(rt, new_execution_name(utcnow()), env, dbt_log=dbt_log)
             try:
                 with log_context(execution=steps.execution, requested=requested):
-                    result = run_daily(steps, requested)
+                    result = run_daily(steps, requested, on_state)
             except (DefinitionError, PlanError) as exc:
                 raise click.ClickException(str(exc)) from None
             finally:
@@ -319,6 +377,15 @@ def daily(
         raise SystemExit(1)
 
 
+def _dbt_log_file(settings: Settings) -> Path:
+    """dbt's log of this `condvest daily`: `dbt.log` in a `logs/` folder beside the
+    warehouse (./data/logs/dbt.log by default), started afresh by each invocation."""
+    path = Path(settings.warehouse_path).resolve().parent / "logs" / "dbt.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("", encoding="utf-8")
+    return path
+
+
 def _run_json(result: DailyResult) -> dict[str, Any]:
     return {
         "status": result.status,
@@ -338,9 +405,14 @@ def _run_json(result: DailyResult) -> dict[str, Any]:
 )
 @click.option("--dry-run", is_flag=True, help="Report what would be deleted; delete nothing.")
 @TARGET
-def vacuum_command(retention_days: int, dry_run: bool, target: str) -> None:
+@JSON
+def vacuum_command(retention_days: int, dry_run: bool, target: str, as_json: bool) -> None:
     """Delete Bronze OHLCV landing files older than the retention whose every row is proven
     in bronze.ohlcv_daily (or quarantined in bronze.ohlcv_rejected); writes a manifest."""
+    from core.clock import utcnow
+    from core.lake import Lake
+    from orchestration.vacuum import consolidation_check, vacuum
+
     settings = _settings()
     _emit(
         vacuum(
@@ -350,5 +422,7 @@ def vacuum_command(retention_days: int, dry_run: bool, target: str) -> None:
             retention_days=retention_days,
             dry_run=dry_run,
             now=utcnow(),
-        )
+        ),
+        as_json,
+        vacuum_text,
     )

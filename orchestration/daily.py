@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 PREDICTIONS_MART = "stg_ml__predictions+"
 
+# Told of every Task state as it ends: its name, wall seconds, and its result or its error.
+StateListener = Callable[[str, float, dict[str, Any] | None, Exception | None], None]
+
 
 @dataclass
 class DailyResult:
@@ -59,6 +62,8 @@ class LocalSteps:
     execution: str
     env: Mapping[str, str]
     now: Callable[[], dt.datetime] = utcnow
+    # Where dbt's log goes: None streams it to stderr; a quiet run appends it to this file.
+    dbt_log: Path | None = None
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="condvest-")))
 
     def ResolveRunDate(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
@@ -88,7 +93,7 @@ class LocalSteps:
         return fetch_ohlcv(self.rt.source, self.rt.lake, self.rt.store, self.rt.calendar, request)
 
     def DbtBuild(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return dbt_build()
+        return dbt_build(log_file=self.dbt_log)
 
     def ExportFeatures(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         # In AWS an Athena UNLOAD hands the features to the SageMaker jobs; here Train and
@@ -120,7 +125,7 @@ class LocalSteps:
         )
 
     def DbtBuildPredictions(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return dbt_build(["--select", PREDICTIONS_MART])
+        return dbt_build(["--select", PREDICTIONS_MART], log_file=self.dbt_log)
 
     def Vacuum(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return vacuum(
@@ -179,8 +184,11 @@ def _place(document: dict[str, Any], name: str, result: dict[str, Any]) -> dict[
     return document
 
 
-def run_daily(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
-    """Walk the state machine from StartAt to a Succeed or Fail state."""
+def run_daily(
+    steps: LocalSteps, requested: dt.date | None, on_state: StateListener | None = None
+) -> DailyResult:
+    """Walk the state machine from StartAt to a Succeed or Fail state; `on_state` hears of
+    each Task state as it ends (the CLI prints a line per state)."""
     step_names()
     states = asl.states()
     document: dict[str, Any] = {"input": {"date": requested.isoformat()} if requested else {}}
@@ -198,6 +206,8 @@ def run_daily(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
                 result = getattr(steps, name)(document)
             except Exception as exc:
                 seconds[name] = round(time.perf_counter() - started, 2)
+                if on_state is not None:
+                    on_state(name, seconds[name], None, exc)
                 target = asl.catch_target(state)
                 if target is None:
                     raise
@@ -210,6 +220,8 @@ def run_daily(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
                 name = target
                 continue
             seconds[name] = round(time.perf_counter() - started, 2)
+            if on_state is not None:
+                on_state(name, seconds[name], result, None)
             document = _place(document, name, result)
             name = state["Next"]
         elif kind == "Choice":

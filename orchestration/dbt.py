@@ -1,31 +1,47 @@
-"""`dbt build` in this process, its log on stderr, its outcome as a small summary.
+"""`dbt build` in this process, its log on stderr or in a file, its outcome as a small summary.
 
 In-process (dbtRunner) rather than a subprocess: dbt's start-up costs seconds and a daily
-run builds twice. stdout stays free for the command's JSON summary.
+run builds twice. stdout stays free for the command's JSON summary. A quiet `condvest
+daily` sends dbt's log (a line per node: hundreds) to a file and shows only the summary.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from core.paths import REPO_ROOT
 
 # Results that make a build fail (warnings do not).
 _FAILED = {"error", "fail", "runtime error"}
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class DbtBuildError(RuntimeError):
     """dbt build ran but some node failed, or dbt could not run at all."""
 
 
-def _echo(event: Any) -> None:
-    if event.info.level in ("info", "warn", "error"):
-        print(event.info.msg, file=sys.stderr)
+class _Log:
+    """dbt's info, warning and error messages, to stderr or (colours stripped) a file; keeps
+    dbt's closing "Done. PASS=.. WARN=.. ERROR=.." line for the summary."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.stats: str | None = None
+
+    def __call__(self, event: Any) -> None:
+        if event.info.level not in ("info", "warn", "error"):
+            return
+        message = event.info.msg if self.stream.isatty() else _ANSI.sub("", event.info.msg)
+        if event.info.name == "StatsLine":
+            self.stats = _ANSI.sub("", message)
+        print(message, file=self.stream, flush=True)
 
 
 def _release_duckdb() -> None:
@@ -54,9 +70,21 @@ def preload() -> threading.Thread:
     return thread
 
 
-def dbt_build(args: Sequence[str] = (), *, target: str = "dev") -> dict[str, Any]:
-    """Run `dbt build --target <target> <args>`; returns counts by status and the elapsed
-    seconds, or raises DbtBuildError naming the nodes that failed."""
+def dbt_build(
+    args: Sequence[str] = (), *, target: str = "dev", log_file: Path | None = None
+) -> dict[str, Any]:
+    """Run `dbt build --target <target> <args>`; returns counts by status, dbt's summary
+    line, the tests that warned and the elapsed seconds, or raises DbtBuildError naming
+    the nodes that failed. dbt's log goes to stderr, or is appended to `log_file`."""
+    if log_file is None:
+        return _build(args, target, _Log(sys.stderr), None)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("a", encoding="utf-8") as stream:
+        print(f"== dbt build {' '.join(args)}".rstrip(), file=stream, flush=True)
+        return _build(args, target, _Log(stream), log_file)
+
+
+def _build(args: Sequence[str], target: str, log: _Log, log_file: Path | None) -> dict[str, Any]:
     from dbt.artifacts.schemas.run import RunExecutionResult
     from dbt.cli.main import dbtRunner
 
@@ -74,24 +102,30 @@ def dbt_build(args: Sequence[str] = (), *, target: str = "dev") -> dict[str, Any
         *args,
     ]
     try:
-        outcome = dbtRunner(callbacks=[_echo]).invoke(argv)
+        outcome = dbtRunner(callbacks=[log]).invoke(argv)
     finally:
         _release_duckdb()
+    where = f" (full log: {log_file})" if log_file else ""
     if not isinstance(outcome.result, RunExecutionResult):
-        raise DbtBuildError(f"dbt build did not run: {outcome.exception}")
-    statuses = Counter(str(result.status) for result in outcome.result.results)
-    failed = sorted(
-        result.node.name for result in outcome.result.results if str(result.status) in _FAILED
-    )
+        raise DbtBuildError(f"dbt build did not run: {outcome.exception}{where}")
+    results = outcome.result.results
+    statuses = Counter(str(result.status) for result in results)
+    failed = sorted(result.node.name for result in results if str(result.status) in _FAILED)
     if not outcome.success:
         raise DbtBuildError(
             f"dbt build failed: {len(failed)} node(s): {', '.join(failed[:10])}"
             + (" ..." if len(failed) > 10 else "")
+            + where
         )
-    return {
+    summary = {
         # Shaped as the ECS task's container in AWS: the ASL's Check states read its ExitCode.
         "container": {"ExitCode": 0},
         "status": "success",
         "results": dict(sorted(statuses.items())),
         "elapsed_seconds": round(outcome.result.elapsed_time, 1),
+        "stats": log.stats,
+        "warned": sorted(result.node.name for result in results if str(result.status) == "warn"),
     }
+    if log_file is not None:
+        summary["log_file"] = str(log_file)
+    return summary

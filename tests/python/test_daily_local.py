@@ -276,7 +276,8 @@ def test_a_run_killed_during_dbt_build_ends_like_an_uninterrupted_one(first_run,
     first_root, _ = first_run
     root = tmp_path / "killed"
     process = subprocess.Popen(
-        [CONDVEST, "daily", "--json", "--date", RUN_DATE],
+        # -v: dbt's log streams to stderr (quiet, it goes to a file)
+        [CONDVEST, "-v", "daily", "--json", "--date", RUN_DATE],
         env=daily_env(root),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from core.layout import VACUUM_MANIFEST_PREFIX
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.handlers.daily_ohlcv_fetcher import lambda_handler
@@ -37,6 +38,13 @@ def landed(lake_dir: Path, dataset: str = "raw_ohlcv") -> pa.Table:
 
 def grouped_dates(server) -> list[dt.date]:
     return [dt.date.fromisoformat(r.path.rsplit("/", 1)[1]) for r in server.requests_to(GROUPED)]
+
+
+def an_earlier_run(lake, store, marks: dict[str, dt.date]) -> None:
+    """The state an earlier run left: watermarks, and a lake whose landing files vacuum
+    has since deleted (its manifest stays), so only this test's files are landed."""
+    store.advance("ohlcv", marks, "an-earlier-run")
+    lake.write_bytes(lake.path(VACUUM_MANIFEST_PREFIX, "an-earlier-run.json"), b"{}")
 
 
 def utc_today() -> dt.date:
@@ -92,7 +100,7 @@ def test_one_session_lands_one_bronze_file(
 def test_gap_fill_requests_exactly_the_missing_sessions(
     polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
 ):
-    sqlite_store.advance("ohlcv", {MARKET: JUNE_28}, "an-earlier-run")
+    an_earlier_run(lake, sqlite_store, {MARKET: JUNE_28})
 
     summary = fetch_ohlcv(
         polygon_client, lake, sqlite_store, calendar, OhlcvRequest(end=dt.date(2024, 7, 8))
@@ -111,7 +119,7 @@ def test_gap_fill_requests_exactly_the_missing_sessions(
 def test_server_error_mid_fill_fails_the_run_then_a_rerun_completes(
     polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
 ):
-    sqlite_store.advance("ohlcv", {MARKET: JUNE_28}, "an-earlier-run")
+    an_earlier_run(lake, sqlite_store, {MARKET: JUNE_28})
     polygon_server.inject(f"{GROUPED}2024-07-03", Status(500), times=None)
     request = OhlcvRequest(end=dt.date(2024, 7, 8))
 
@@ -124,7 +132,7 @@ def test_server_error_mid_fill_fails_the_run_then_a_rerun_completes(
     assert "HTTP 500" in json.loads(run["detail"])["error"]
     # The watermark stays at the last session that landed whole.
     assert sqlite_store.get("ohlcv") == dt.date(2024, 7, 2)
-    assert all(p.suffix == ".parquet" for p in lake_dir.rglob("*") if p.is_file())
+    assert all(p.suffix == ".parquet" for p in (lake_dir / "bronze").rglob("*") if p.is_file())
     assert sorted(set(landed(lake_dir)["date"].to_pylist())) == AFTER_JUNE_28[:2]
     # Three attempts at the failing session (max_retries=2); nothing after it.
     assert grouped_dates(polygon_server) == AFTER_JUNE_28[:2] + [dt.date(2024, 7, 3)] * 3
@@ -169,7 +177,7 @@ def test_symbols_mode_fetches_ranges_since_each_watermark(
     polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
 ):
     first, second, third = polygon_server.market.listed[:3]
-    sqlite_store.advance("ohlcv", {first: JUNE_28}, "an-earlier-run")
+    an_earlier_run(lake, sqlite_store, {first: JUNE_28})
     polygon_server.range_page_limit = 10
     end = dt.date(2024, 7, 8)
     request = OhlcvRequest(end=end, start=dt.date(2024, 6, 3), symbols=(first, second, third))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core import logs
 from core.logs import FieldsFormatter, JsonFormatter, lambda_entry, log_context
 
 log = logging.getLogger("condvest.test")
@@ -81,3 +82,31 @@ def test_a_lambda_entry_binds_the_request(caplog: pytest.LogCaptureFixture) -> N
     assert (entry["request"], entry["function"]) == ("req-1", "condvest-vacuum")
     assert entry["event"] == {"dry_run": True}
     assert isinstance(logging.getLogger().handlers[0].formatter, JsonFormatter)
+
+
+def test_a_quiet_cli_shows_warnings_and_progress_every_few_seconds() -> None:
+    """Quiet: plain INFO records are hidden, warnings shown, and a progress series shown
+    every PROGRESS_INTERVAL_SECONDS and at its end: a handful of lines for 100 records."""
+    now = [0.0]
+    quiet = logs._QuietFilter(clock=lambda: now[0])
+    formatter = logs.QuietFormatter()
+    logger = logging.getLogger("condvest.test.quiet")
+    shown: list[str] = []
+
+    def emit(level: int, message: str, **extra: Any) -> None:
+        record = logger.makeRecord(logger.name, level, __file__, 0, message, (), None, extra=extra)
+        if quiet.filter(record):
+            shown.append(formatter.format(record))
+
+    emit(logging.INFO, "daily step")
+    for done in range(1, 101):
+        emit(logging.INFO, "ohlcv sessions landed", progress=f"{done}/100", session=done)
+        now[0] += 1.0
+    emit(logging.WARNING, "polygon retry")
+
+    progress_lines = [line for line in shown if "sessions landed" in line]
+    assert progress_lines[0] == "  ohlcv sessions landed 6/100 session=6"
+    assert progress_lines[-1] == "  ohlcv sessions landed 100/100 session=100"
+    assert len(progress_lines) == 20  # 6, 11, ... 96 (every 5 s), and the last
+    assert "daily step" not in "".join(shown)
+    assert shown[-1].endswith("WARNING condvest.test.quiet: polygon retry")
