@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
+# `make run`'s install: pyproject's base dependencies only (no test, lint or AWS tooling).
+RUN_STAMP := $(VENV)/.installed-run
 # The SageMaker SDK and dbt-trino are optional extras: the tests need them, `make run` does not.
 SAGEMAKER_STAMP := $(VENV)/.installed-sagemaker
 
@@ -16,6 +18,9 @@ export WAREHOUSE_PATH ?= ./data/warehouse.duckdb
 export WATERMARK_DSN ?= sqlite:///./data/watermarks.sqlite
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+# `make run`'s market: the offline sample unless the environment names another
+# (MARKET_SOURCE=polygon with MASSIVE_API_KEY or POLYGON_API_KEY set).
+export MARKET_SOURCE ?= sample
 
 # The sample market's first session: `make run` lands its whole history once; later runs
 # only fill sessions after the watermark (none, for the fixed sample).
@@ -35,15 +40,22 @@ help:
 	@echo "make bench  every benchmark at full size beside its peers, table to bench/results/"
 	@echo "make bench-ingestion  the ingestion benchmark alone (see bench/README.md)"
 
-$(STAMP): pyproject.toml uv.lock
+$(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
-	# --inexact keeps uv itself in the venv; --frozen installs exactly uv.lock.
+
+# --inexact keeps uv itself (and, for RUN_STAMP, any extras installed before) in the venv.
+$(RUN_STAMP): pyproject.toml uv.lock | $(BIN)/uv
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --compile-bytecode
+	touch $@
+
+$(STAMP): pyproject.toml uv.lock | $(BIN)/uv
+	# --frozen installs exactly uv.lock.
 	# --compile-bytecode: every condvest and dbt start imports dbt, pandas and scikit-learn;
 	# without .pyc files (PYTHONDONTWRITEBYTECODE, read-only installs) that is 5 s a start.
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --compile-bytecode \
 		--extra dev --extra athena
-	touch $@
+	touch $@ $(RUN_STAMP)
 
 $(SAGEMAKER_STAMP): $(STAMP)
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --inexact --compile-bytecode \
@@ -53,9 +65,11 @@ $(SAGEMAKER_STAMP): $(STAMP)
 install: $(STAMP)
 
 # The daily state machine's steps, run locally (orchestration/statemachine/daily.asl.json):
-# land the sample market, dbt build, train (first run or training weekday), predict, vacuum.
-run: $(STAMP)
-	$(BIN)/condvest daily --source sample
+# land the market (MARKET_SOURCE), dbt build, train (first run or training weekday),
+# predict, vacuum. Quiet: a line per state and the report; dbt's log goes to a file
+# (`condvest -v daily` streams it).
+run: $(RUN_STAMP)
+	$(BIN)/condvest daily
 	@echo "warehouse: $(WAREHOUSE_PATH)  lake: $(LAKE_ROOT)"
 
 # Lambda zip and the SageMaker jobs' source, for the CloudFormation stack (orchestration/).

@@ -13,7 +13,8 @@ process (dbt, `condvest daily`, each peer, ML, each ingestion scenario), so each
 is that stage's alone. Writes <out>/bench_<S>x<M>.json and .md, and with --scale a plot
 of time against market size (<out>/bench_<S>x<M>_scaling.png); --results copies them to
 bench/results/. Exits 1 if a peer's output differs from dbt's (the comparison would not
-be of the same work); targets missed are marked in the table, not an error.
+be of the same work); targets missed are marked in the table, not an error. Last, the
+start-up of `condvest --help` (bench.bench_cli, the median of fresh processes).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from bench import bench_daily, bench_ingestion, report
+from bench import bench_cli, bench_daily, bench_ingestion, report
 from bench.bench_candles import MODEL, differences
 from bench.dbt_runs import Dbt, market, run_timed
 from bench.peers import resample_agreement, run_peer, talib_signals
@@ -160,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             args.symbols, INGESTION_SESSIONS, bench_ingestion.DEFAULT_END, args.out / "ingestion"
         )
     )
+    cli = bench_cli.run()
     rows = report.market_rows(stages)
-    others = report.ml_rows(ml) + report.ingestion_rows(ingestion)
+    others = report.ml_rows(ml) + report.ingestion_rows(ingestion) + report.cli_rows(cli)
     result: dict[str, Any] = {
         "size": {"symbols": args.symbols, "sessions": args.sessions},
         "machine": _machine(),
@@ -173,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "stages": stages,
         "ml": ml,
         "ingestion": ingestion,
+        "cli": cli,
         "scaling": [],
     }
     # Written before the scaling runs, which take longer than the rest at full size.

@@ -18,6 +18,7 @@ CANDLES = "candlestick_patterns"
 # The issue's targets on this 2-core machine at full size (10,000 x 2,520). Ratios are
 # peer seconds over ours: 20 = ours 20x faster; 1 = ours no slower.
 TARGETS: dict[str, dict[str, float]] = {
+    "cli_help": {"max_seconds": 1},
     "first_build": {"max_seconds": 180},
     "daily": {"max_seconds": 20},
     "consolidation": {"min_ratio": 100},
@@ -346,6 +347,20 @@ def ingestion_rows(ingestion: dict[str, Any]) -> list[Row]:
         )
         rows.append(Row(f"ingestion_{key}", label, ours, None, note=NO_PEER))
     return rows
+
+
+def cli_rows(cli: dict[str, Any]) -> list[Row]:
+    """`condvest --help`: the median of fresh processes (bench.bench_cli)."""
+    timing = cli["timings"][0]
+    ours = Side(
+        timing["command"],
+        timing["median_seconds"],
+        None,
+        timing["peak_rss_mib"],
+        f"median of {timing['runs']} fresh processes after a warm-up "
+        f"(min {timing['min_seconds']} s, max {timing['max_seconds']} s)",
+    )
+    return [Row("cli_help", "`condvest --help`", ours, None, note=NO_PEER)]
 
 
 # The stages the plot follows across market sizes (the six resamples against polars; the

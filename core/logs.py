@@ -6,7 +6,7 @@ dataset=...)`; every record inside carries them. Two renderings of the same reco
 - `configure_lambda()`: one JSON object per line (CloudWatch Logs Insights queries the keys);
 - `configure_cli(verbose)`: `YYYY-MM-DD HH:MM:SS.mmm LEVEL logger: message key=value ...`
   on stderr (local time). Quiet (the default) shows warnings and errors, and the progress
-  of long steps (`progress(log, "sessions landed", 3, 20)`) a line every few seconds.
+  of slow steps (`progress(log, "sessions landed", 3, 20)`) a line every ten seconds.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class FieldsFormatter(logging.Formatter):
 # The field a progress record carries: "done/total".
 PROGRESS = "progress"
 # A quiet CLI shows a progress series at most this often (and always its last record).
-PROGRESS_INTERVAL_SECONDS = 5.0
+PROGRESS_INTERVAL_SECONDS = 10.0
 
 
 def progress(logger: logging.Logger, message: str, done: int, total: int, **fields: Any) -> None:
@@ -125,14 +125,15 @@ def _progress_of(record: logging.LogRecord) -> tuple[int, int] | None:
 
 
 class _QuietFilter(logging.Filter):
-    """Warnings and errors; of the INFO records, the progress ones, each series shown when
-    it ends and otherwise at most every PROGRESS_INTERVAL_SECONDS (a 1,000-session backfill
-    prints a handful of lines, not 1,000)."""
+    """Warnings and errors; of the INFO records, the progress of slow steps only: a series
+    is shown every PROGRESS_INTERVAL_SECONDS, and its last record if any was shown (a
+    1,000-session backfill prints a handful of lines; a one-session fetch none)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self._clock = clock
-        self._last: dict[tuple[str, str], float] = {}
+        # Per series: when it last showed a line (or started), and whether it has shown one.
+        self._series: dict[tuple[str, str], tuple[float, bool]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.WARNING:
@@ -143,23 +144,29 @@ class _QuietFilter(logging.Filter):
         done, total = counts
         key = (record.name, str(record.msg))
         now = self._clock()
+        last, shown = self._series.setdefault(key, (now, False))
         if done >= total:
-            self._last.pop(key, None)
-            return True
-        last = self._last.setdefault(key, now)  # a series' first record starts its clock
+            del self._series[key]
+            return shown
         if now - last >= PROGRESS_INTERVAL_SECONDS:
-            self._last[key] = now
+            self._series[key] = (now, True)
             return True
         return False
 
 
 class QuietFormatter(FieldsFormatter):
-    """Progress as `  message done/total key=value`; anything else as FieldsFormatter."""
+    """Progress as `  message done/total key=value` (its own fields, not the context);
+    anything else as FieldsFormatter."""
 
     def format(self, record: logging.LogRecord) -> str:
         if record.levelno >= logging.WARNING or _progress_of(record) is None:
             return super().format(record)
-        fields = {k: v for k, v in record_fields(record).items() if k != PROGRESS}
+        # The record's own fields only: the run's context (execution, run ids) is noise here.
+        fields = {
+            key: value
+            for key, value in vars(record).items()
+            if key not in _STANDARD and key[0] != "_" and key != PROGRESS
+        }
         extra = "".join(f" {key}={value}" for key, value in fields.items())
         return f"  {record.getMessage()} {getattr(record, PROGRESS)}{extra}"
 
