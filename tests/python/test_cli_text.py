@@ -1,0 +1,89 @@
+"""The short summaries `condvest` prints without --json, from the commands' JSON results
+(shaped as ml_steps, vacuum and dbt_build return them)."""
+
+from __future__ import annotations
+
+from orchestration.cli_text import predict_text, state_line, train_text, vacuum_text
+
+TRAINED = {
+    "version": "20251231T000000Z-368658ef",
+    "metrics": {
+        "version": "20251231T000000Z-368658ef",
+        "model_type": "random_forest",
+        "trained_through": "2025-12-23",
+        "training_rows": 52_105,
+        "validation": {"auc": 0.501511, "accuracy": 0.504865, "precision_at_k": 0.509759},
+        "baselines": {
+            "up_rate": {"auc": 0.5, "accuracy": 0.51, "precision_at_k": 0.51},
+            "momentum_5d": {"auc": 0.4987, "accuracy": 0.4999, "precision_at_k": 0.5},
+        },
+    },
+    "model_path": "/lake/ml/models/20251231T000000Z-368658ef",
+}
+
+
+def test_train_shows_the_model_beside_its_baselines():
+    assert train_text(TRAINED).splitlines() == [
+        "model 20251231T000000Z-368658ef: random_forest, trained through 2025-12-23 on 52,105 rows",
+        "  validation: AUC 0.5015, accuracy 0.5049, precision@k 0.5098",
+        "  baseline up_rate: AUC 0.5000, accuracy 0.5100, precision@k 0.5100",
+        "  baseline momentum_5d: AUC 0.4987, accuracy 0.4999, precision@k 0.5000",
+        "  published: /lake/ml/models/20251231T000000Z-368658ef",
+    ]
+
+
+def test_predict_names_the_day_the_model_and_the_top_picks():
+    result = {
+        "version": "v1",
+        "date": "2025-12-31",
+        "rows": 56,
+        "files": ["/lake/gold/predictions/model_version=v1/date=2025-12-31/b.parquet"],
+        "top": [
+            {"symbol": "LNTR", "probability_up": 0.5471, "rank_in_day": 1},
+            {"symbol": "PLSM", "probability_up": 0.5312, "rank_in_day": 2},
+        ],
+    }
+    assert predict_text(result).splitlines() == [
+        "predictions 2025-12-31: 56 symbols scored by model v1",
+        "  top: LNTR 0.547, PLSM 0.531",
+        "  written: /lake/gold/predictions/model_version=v1/date=2025-12-31/b.parquet",
+    ]
+
+
+def test_vacuum_says_what_it_deleted_and_why_it_kept():
+    result = {
+        "retention_days": 30,
+        "cutoff": "2025-12-01",
+        "dry_run": False,
+        "candidates": 3,
+        "deleted": ["a.parquet", "b.parquet"],
+        "kept": [{"file": "c.parquet", "reason": "2 rows not in bronze.ohlcv_daily"}],
+        "ignored": [],
+        "rows_deleted": 1_200,
+        "bytes_deleted": 64_000,
+        "manifest": "/lake/_manifests/vacuum/x.json",
+    }
+    assert vacuum_text(result).splitlines() == [
+        "vacuum (retention 30 days, cutoff 2025-12-01): deleted 2 of 3 old landing file(s), "
+        "1,200 rows, 64,000 bytes",
+        "  kept 1: first c.parquet (2 rows not in bronze.ohlcv_daily)",
+        "  manifest: /lake/_manifests/vacuum/x.json",
+    ]
+
+
+def test_a_state_line_carries_dbts_summary_its_warnings_and_the_log():
+    build = {
+        "container": {"ExitCode": 0},
+        "status": "success",
+        "results": {"pass": 75, "warn": 1},
+        "elapsed_seconds": 7.9,
+        "stats": "Done. PASS=75 WARN=1 ERROR=0 SKIP=0 NO-OP=0 TOTAL=76",
+        "warned": ["assert_active_symbols_have_no_session_gaps"],
+        "log_file": "/data/logs/dbt.log",
+    }
+    assert state_line("DbtBuild", 12.61, build, None) == (
+        "  DbtBuild                   12.6 s  Done. PASS=75 WARN=1 ERROR=0 SKIP=0 NO-OP=0 "
+        "TOTAL=76; warned: assert_active_symbols_have_no_session_gaps (log: /data/logs/dbt.log)"
+    )
+    failed = state_line("Predict", 0.2, None, ValueError("no feature rows for 2025-12-31"))
+    assert failed.endswith("0.2 s  FAILED ValueError: no feature rows for 2025-12-31")
