@@ -6,7 +6,7 @@ dataset=...)`; every record inside carries them. Two renderings of the same reco
 - `configure_lambda()`: one JSON object per line (CloudWatch Logs Insights queries the keys);
 - `configure_cli(verbose)`: `YYYY-MM-DD HH:MM:SS.mmm LEVEL logger: message key=value ...`
   on stderr (local time). Quiet (the default) shows warnings and errors, and the progress
-  of slow steps (`progress(log, "sessions landed", 3, 20)`) a line every ten seconds.
+  of slow steps (`progress(log, "sessions landed", 3, 20)`) a line every 15 seconds.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class FieldsFormatter(logging.Formatter):
 # The field a progress record carries: "done/total".
 PROGRESS = "progress"
 # A quiet CLI shows a progress series at most this often (and always its last record).
-PROGRESS_INTERVAL_SECONDS = 10.0
+PROGRESS_INTERVAL_SECONDS = 15.0
 
 
 def progress(logger: logging.Logger, message: str, done: int, total: int, **fields: Any) -> None:
@@ -204,7 +204,7 @@ def configure_cli(verbose: bool) -> None:
         _configure(QuietFormatter(), logging.INFO, _QuietFilter())
 
 
-class _CliHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _CliHandler(logging.StreamHandler):
     """The stderr handler the project installs when the process has none (a test runner or
     the Lambda runtime brings its own, which keep every record they are given)."""
 

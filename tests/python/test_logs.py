@@ -108,7 +108,7 @@ def test_a_quiet_cli_shows_warnings_and_the_progress_of_slow_steps() -> None:
     emit(logging.WARNING, "polygon retry")
 
     assert shown[:-1] == [
-        *(f"  ohlcv sessions landed {n}/100 session={n}" for n in range(11, 100, 10)),
+        *(f"  ohlcv sessions landed {n}/100 session={n}" for n in range(16, 100, 15)),
         "  ohlcv sessions landed 100/100 session=100",
     ]
     assert shown[-1].endswith("WARNING condvest.test.quiet: polygon retry")
