@@ -314,7 +314,7 @@ def test_vacuum_from_the_command_line_reports_what_it_would_delete(first_run, tm
     root = tmp_path / "vacuum"
     shutil.copytree(first_root, root)
     before = lake_files(root)
-    report = condvest(root, "vacuum", "--retention-days", "1", "--dry-run")
+    report = condvest(root, "vacuum", "--retention-days", "1", "--dry-run", "--json")
     assert report["dry_run"] is True and report["retention_days"] == 1
     assert report["deleted"] == [] and report["manifest"] is None
     assert lake_files(root) == before
