@@ -16,6 +16,7 @@ MAX_LINES = 40
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a first run: landing, dbt build from empty, training
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_run_on_a_fresh_data_dir_prints_under_40_lines(tmp_path):
     env = {
@@ -47,7 +48,7 @@ def test_make_run_on_a_fresh_data_dir_prints_under_40_lines(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1700,
         check=False,
     )
     output = done.stdout + done.stderr
