@@ -7,9 +7,13 @@ import os
 
 import boto3
 
+from core.errors import ExitCode, OperationalError
 
-class MissingApiKeyError(RuntimeError):
+
+class MissingApiKeyError(OperationalError, RuntimeError):
     """No key in the environment and no Secrets Manager ARN to read it from."""
+
+    exit_code = ExitCode.USAGE
 
 
 def _from_secret_string(secret: str) -> str:

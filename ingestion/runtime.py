@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+from core.errors import ExitCode, OperationalError
 from core.lake import Lake
 from core.settings import Settings
 from ingestion.calendar import TradingCalendar, load_calendar
@@ -55,16 +58,41 @@ def make_source(
     raise ValueError(f"unknown market source {name!r}; choose one of {', '.join(SOURCES)}")
 
 
+def usable_lake(root: str, region: str | None) -> Lake:
+    """The lake at `root`, checked before any work: a local root must be a directory this
+    process can write (created if absent). An S3 root is checked by its first write."""
+    lake = Lake.open(root, region)
+    if not lake.is_local:
+        return lake
+    path = Path(lake.base)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OperationalError(
+            f"LAKE_ROOT {root}: cannot create the lake directory ({exc.strerror or exc}); "
+            "point LAKE_ROOT at a writable directory",
+            ExitCode.UNAVAILABLE,
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OperationalError(
+            f"LAKE_ROOT {root}: the directory is not writable by this user; "
+            "point LAKE_ROOT at a writable directory or fix its permissions",
+            ExitCode.UNAVAILABLE,
+        )
+    return lake
+
+
 @contextmanager
 def runtime(settings: Settings | None = None, source: str | None = None) -> Iterator[Runtime]:
     settings = settings or Settings.from_env()
     calendar = load_calendar(settings.trading_calendar_path)
+    lake = usable_lake(settings.lake_root, settings.aws_region)
     store = WatermarkStore.connect(watermark_dsn(settings.watermark_dsn, settings.rds_secret_arn))
     try:
         yield Runtime(
             settings=settings,
             calendar=calendar,
-            lake=Lake.open(settings.lake_root, settings.aws_region),
+            lake=lake,
             store=store,
             source=make_source(settings, calendar, source),
         )

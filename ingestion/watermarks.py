@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from core.errors import ExitCode, OperationalError
+
 SCHEMA = (
     """
     create table if not exists ingestion_watermarks (
@@ -62,6 +64,23 @@ ADVANCE = """
 SCHEMA_LOCK_KEY = 0x636F6E64
 
 MARKET = "*"  # the symbol under which a whole-market (grouped daily) watermark is kept
+
+
+class StoreUnavailableError(OperationalError):
+    """The watermark store cannot be opened: the message names it (never its password)."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+def _describe(dsn: str) -> str:
+    """host:port/dbname of a PostgreSQL DSN, for messages: the password stays out."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(dsn)
+    except Exception:  # an unparseable DSN: name nothing rather than echo a secret
+        return "(WATERMARK_DSN)"
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
 class _Connection(Protocol):
@@ -115,8 +134,19 @@ class WatermarkStore:
 
         scheme = urlparse(dsn).scheme
         if scheme and scheme not in {"postgresql", "postgres"}:
-            raise ValueError(f"unsupported watermark DSN scheme {scheme!r}")
-        return cls(psycopg.connect(dsn, autocommit=False), "%s")
+            raise StoreUnavailableError(
+                f"WATERMARK_DSN: unsupported watermark DSN scheme {scheme!r}; use "
+                "sqlite:///path or postgresql://host/db",
+                ExitCode.USAGE,
+            )
+        try:
+            return cls(psycopg.connect(dsn, autocommit=False), "%s")
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailableError(
+                f"watermark store {_describe(dsn)} is unreachable: "
+                f"{str(exc).strip().splitlines()[0]}; check that PostgreSQL is up and "
+                "WATERMARK_DSN (or RDS_SECRET_ARN) names it"
+            ) from exc
 
     def close(self) -> None:
         self._conn.close()

@@ -11,15 +11,18 @@ import datetime as dt
 import json
 import os
 import shutil
+import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import click
 
 from core.clock import utcnow
+from core.errors import ExitCode, OperationalError
 from core.lake import Lake
 from core.logs import configure_cli, log_context
-from core.settings import Settings, SettingsError
+from core.settings import Settings
 from ingestion.athena_ddl import (
     LANDING_TABLES,
     PREDICTIONS_TABLE,
@@ -29,7 +32,7 @@ from ingestion.athena_ddl import (
 )
 from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
-from ingestion.file_import import FileImportError, ingest_file
+from ingestion.file_import import ingest_file
 from ingestion.runtime import SOURCES, runtime
 from ingestion.symbols import InvalidSymbolError
 from ml.features import AthenaFeatureStore, DuckDBFeatureStore, FeatureStore
@@ -64,16 +67,29 @@ def _settings() -> Settings:
     return settings
 
 
-@click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+class _Commands(click.Group):
+    """The one place an OperationalError becomes what the operator sees: one line on
+    stderr, `error: <what and the fix>`, and its exit code (README "Exit codes"); the
+    traceback only with -v."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            if ctx.params.get("verbose"):
+                traceback.print_exc(file=sys.stderr)
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(int(exc.exit_code))
+
+
+@click.group(cls=_Commands)
+@click.option("-v", "--verbose", is_flag=True, help="Log progress (and tracebacks) to stderr.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
     """Condvest market-data lakehouse: ingestion, dbt build, ML and orchestration steps."""
     configure_cli(verbose)
-    try:
-        ctx.obj = Settings.from_env()
-    except SettingsError as exc:  # a bad value stops the command before any step runs
-        raise click.ClickException(str(exc)) from None
+    # A bad value (SettingsError, an OperationalError) stops the command before any step.
+    ctx.obj = Settings.from_env()
 
 
 @main.command()
@@ -120,7 +136,9 @@ def ingest(
         raise click.UsageError(str(exc)) from None
     _emit(result)
     if any(part["status"] == "partial" for part in result.values()):
+        # A stall must be visible to cron: its own exit code, not 0.
         click.echo("warning: some sessions had no data yet; rerun later to fill them", err=True)
+        raise SystemExit(ExitCode.PARTIAL)
 
 
 @main.command("ingest-file")
@@ -132,11 +150,8 @@ def ingest_file_command(path: Path) -> None:
     price rule are landed with a reason (dbt quarantines them); unparseable values or
     unknown columns refuse the whole file with the offending rows named.
     """
-    try:
-        with runtime(_settings(), source="sample") as rt:
-            _emit(ingest_file(path, rt.lake, rt.store, rt.calendar))
-    except FileImportError as exc:
-        raise click.ClickException(str(exc)) from None
+    with runtime(_settings(), source="sample") as rt:
+        _emit(ingest_file(path, rt.lake, rt.store, rt.calendar))
 
 
 @main.command("landing-ddl")

@@ -6,6 +6,7 @@ run builds twice. stdout stays free for the command's JSON summary.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -78,7 +79,12 @@ def dbt_build(args: Sequence[str] = (), *, target: str = "dev") -> dict[str, Any
     finally:
         _release_duckdb()
     if not isinstance(outcome.result, RunExecutionResult):
-        raise DbtBuildError(f"dbt build did not run: {outcome.exception}")
+        # Only the message leaves: the exception's traceback holds dbt's DuckDB cursors in
+        # reference cycles, which keep the database open until the cycle collector runs.
+        cause = str(outcome.exception).strip().splitlines()[0] if outcome.exception else "?"
+        del outcome
+        gc.collect()
+        raise DbtBuildError(f"dbt build did not run: {cause}")
     statuses = Counter(str(result.status) for result in outcome.result.results)
     failed = sorted(
         result.node.name for result in outcome.result.results if str(result.status) in _FAILED

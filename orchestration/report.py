@@ -16,11 +16,23 @@ DOCS_HINT = "make docs (dbt docs generate + serve on http://localhost:8080)"
 
 
 def warehouse_counts(warehouse_path: str, run_date: str | None) -> dict[str, Any]:
-    """Rows of every table per layer, and the candlestick signals of the run date.
+    """Rows of every table per layer, and the candlestick signals of the run date; or,
+    when the warehouse cannot be read, `{"unavailable": why}`.
 
-    Views are not counted and the signals are the run date's only: counting the events
-    view, or its signals over all history, unpivots every pattern of every bar, which on
-    a 10,000-symbol market takes longer than the whole daily build."""
+    The report is printed after the run is recorded, on failures too: a warehouse the
+    failed run left locked, half-built or still open in this process under another
+    configuration must never turn the FAILED report into a traceback.
+    """
+    try:
+        return _counts(warehouse_path, run_date)
+    except duckdb.Error as exc:
+        return {"unavailable": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+
+
+def _counts(warehouse_path: str, run_date: str | None) -> dict[str, Any]:
+    # Views are not counted and the signals are the run date's only: counting the events
+    # view, or its signals over all history, unpivots every pattern of every bar, which on
+    # a 10,000-symbol market takes longer than the whole daily build.
     with duckdb.connect(warehouse_path, read_only=True) as conn:
         relations = conn.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -64,7 +76,11 @@ def format_report(result: Mapping[str, Any]) -> str:
         f"session(s), {summary.get('tickers_landed', 0)} tickers; watermark "
         f"{ohlcv.get('watermark')}"
     )
+    for record in ohlcv.get("malformed_records") or []:
+        lines.append(f"  malformed vendor record, landed invalid: {record}")
     warehouse = result.get("warehouse") or {}
+    if warehouse.get("unavailable"):
+        lines.append(f"  warehouse: not read ({warehouse['unavailable']})")
     for layer, tables in (warehouse.get("rows_per_layer") or {}).items():
         listed = ", ".join(f"{name} {rows:,}" for name, rows in tables.items())
         lines.append(f"  {layer}: {listed or '(none)'}")
