@@ -13,8 +13,10 @@ import pyarrow.compute as pc
 from core.lake import Lake
 from core.layout import new_batch_id
 from ingestion.bars import (
+    BAR_SCHEMA,
     LANDING_OHLCV_SCHEMA,
     LANDING_TICKERS_SCHEMA,
+    SOURCE_PROBLEM,
     invalid_reasons,
     ticker_invalid_reasons,
 )
@@ -29,6 +31,8 @@ class LandedBatch:
     invalid_rows: int
     reasons: dict[str, int] = field(default_factory=dict)
     max_date_by_symbol: dict[str, dt.date] = field(default_factory=dict)
+    # Records the source could not read as they came, each naming its ticker and date.
+    malformed: list[str] = field(default_factory=list)
 
 
 def _repeated(value: str, n: int) -> pa.Array:
@@ -89,6 +93,16 @@ def _land(
     )
 
 
+def _malformed(bars: pa.Table) -> list[str]:
+    if SOURCE_PROBLEM not in bars.column_names:
+        return []
+    rows = bars.filter(pc.is_valid(bars[SOURCE_PROBLEM]))
+    return [
+        f"{row['symbol'] or '(no ticker)'} {row['date']}: {row[SOURCE_PROBLEM]}"
+        for row in rows.select(["symbol", "date", SOURCE_PROBLEM]).to_pylist()
+    ]
+
+
 def land_bars(
     lake: Lake, calendar: TradingCalendar, bars: pa.Table, source: str, now: dt.datetime
 ) -> LandedBatch:
@@ -96,7 +110,10 @@ def land_bars(
     A bar dated after today in New York is invalid (`future_date`), and no watermark is
     taken from one."""
     reasons = invalid_reasons(bars, calendar, now.astimezone(NEW_YORK).date())
+    malformed = _malformed(bars)
+    bars = bars.select(BAR_SCHEMA.names)
     batch = _land(lake, "ohlcv", bars, reasons, LANDING_OHLCV_SCHEMA, source, now)
+    batch.malformed = malformed
     future = pc.fill_null(pc.match_substring(reasons, "future_date"), False)
     batch.max_date_by_symbol = _latest_dates(bars.filter(pc.invert(future)))
     return batch

@@ -28,6 +28,7 @@ class RunSummary:
     invalid_rows: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     restated_symbols: list[str] = field(default_factory=list)
+    malformed_records: list[str] = field(default_factory=list)
     watermark: str | None = None
     error: str | None = None
 
@@ -36,6 +37,7 @@ class RunSummary:
         self.rows_landed += batch.rows
         self.invalid_rows += batch.invalid_rows
         self.reasons.update(batch.reasons)
+        self.malformed_records.extend(batch.malformed)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,7 @@ class RunSummary:
             "invalid_rows": self.invalid_rows,
             "invalid_reasons": dict(sorted(self.reasons.items())),
             "restated_symbols": self.restated_symbols,
+            "malformed_records": self.malformed_records,
             "watermark": self.watermark,
             "error": self.error,
         }

@@ -98,6 +98,7 @@ def build_summary(
             "sessions_landed": ohlcv.get("sessions_landed", 0),
             "rows_landed": ohlcv.get("rows_landed", 0),
             "invalid_rows": ohlcv.get("invalid_rows", 0),
+            "malformed_records": ohlcv.get("malformed_records", []),
             "watermark": ohlcv.get("watermark"),
         },
         "tickers_landed": tickers.get("rows_landed", 0),
