@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from core.lake import Lake
 from core.layout import new_batch_id
@@ -117,6 +118,16 @@ def land_bars(
     future = pc.fill_null(pc.match_substring(reasons, "future_date"), False)
     batch.max_date_by_symbol = _latest_dates(bars.filter(pc.invert(future)))
     return batch
+
+
+def landed_marks(lake: Lake, path: str) -> dict[str, dt.date]:
+    """Each symbol's last date in a landed OHLCV batch (`LandedBatch.path`), future-dated
+    rows left out as `land_bars` leaves them: the marks that batch owes, read back."""
+    table = pq.read_table(
+        path.removeprefix("s3://"), filesystem=lake.fs, columns=["symbol", "date", "invalid_reason"]
+    )
+    future = pc.fill_null(pc.match_substring(table["invalid_reason"], "future_date"), False)
+    return _latest_dates(table.filter(pc.invert(future)))
 
 
 def land_tickers(lake: Lake, tickers: pa.Table, source: str, now: dt.datetime) -> LandedBatch:

@@ -15,7 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -48,7 +48,32 @@ SCHEMA = (
         detail text
     )
     """,
+    # Work a fetch owes after its watermark moved (the splits check of landed sessions, a
+    # split's restatement, per-symbol marks): recorded before the watermark moves, done by
+    # this run or retried by every later one until it is.
+    """
+    create table if not exists ingestion_followups (
+        dataset text not null,
+        kind text not null,
+        key text not null,
+        detail text not null,
+        created_at timestamp not null,
+        run_id text not null,
+        attempts integer not null default 0,
+        last_error text,
+        done_at timestamp,
+        primary key (dataset, kind, key)
+    )
+    """,
 )
+
+# A follow-up recorded again (the same session fetched again) is pending again.
+ADD_FOLLOWUP = """
+    insert into ingestion_followups (dataset, kind, key, detail, created_at, run_id)
+    values (%s, %s, %s, %s, %s, %s)
+    on conflict (dataset, kind, key) do update
+    set detail = excluded.detail, run_id = excluded.run_id, done_at = null
+"""
 
 ADVANCE = """
     insert into ingestion_watermarks (dataset, symbol, last_date, updated_at, run_id)
@@ -87,6 +112,18 @@ class _Connection(Protocol):
     def cursor(self) -> Any: ...
     def commit(self) -> None: ...
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One piece of owed work: `kind` says what, `key` which (a session, a symbol, a
+    batch), `detail` what the retry needs. `attempts` and `last_error` say how it went."""
+
+    kind: str
+    key: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+    last_error: str | None = None
 
 
 @dataclass
@@ -204,6 +241,57 @@ class WatermarkStore:
         rows = [(dataset, symbol, day, now, run_id) for symbol, day in sorted(marks.items())]
         with self._cursor() as cur:
             cur.executemany(self._sql(ADVANCE), rows)
+
+    # -- follow-ups -----------------------------------------------------------
+
+    def add_followups(self, dataset: str, items: Iterable[FollowUp], run_id: str) -> None:
+        """Record work owed, pending until `complete_followup`; call before the watermark
+        that makes the work look done moves."""
+        now = _utcnow()
+        rows = [
+            (dataset, item.kind, item.key, json.dumps(item.detail, sort_keys=True), now, run_id)
+            for item in sorted(items, key=lambda item: (item.kind, item.key))
+        ]
+        if rows:
+            with self._cursor() as cur:
+                cur.executemany(self._sql(ADD_FOLLOWUP), rows)
+
+    def pending_followups(self, dataset: str, kind: str | None = None) -> list[FollowUp]:
+        query = (
+            "select kind, key, detail, attempts, last_error from ingestion_followups "
+            "where dataset = %s and done_at is null"
+        )
+        params: tuple[Any, ...] = (dataset,)
+        if kind is not None:
+            query += " and kind = %s"
+            params = (dataset, kind)
+        with self._cursor() as cur:
+            cur.execute(self._sql(query + " order by kind, key"), params)
+            rows = cur.fetchall()
+        return [
+            FollowUp(kind, key, json.loads(detail), int(attempts), error)
+            for kind, key, detail, attempts, error in rows
+        ]
+
+    def complete_followup(self, dataset: str, item: FollowUp) -> None:
+        self._update_followup(dataset, item, "done_at = %s, last_error = null", (_utcnow(),))
+
+    def fail_followup(self, dataset: str, item: FollowUp, error: str) -> None:
+        self._update_followup(
+            dataset, item, "attempts = attempts + 1, last_error = %s", (error[:1000],)
+        )
+
+    def _update_followup(
+        self, dataset: str, item: FollowUp, assignments: str, values: tuple[Any, ...]
+    ) -> None:
+        with self._cursor() as cur:
+            cur.execute(
+                self._sql(
+                    f"update ingestion_followups set {assignments} "
+                    "where dataset = %s and kind = %s and key = %s"
+                ),
+                (*values, dataset, item.kind, item.key),
+            )
 
     # -- audit ----------------------------------------------------------------
 
