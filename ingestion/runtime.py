@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,9 @@ from core.settings import Settings
 from ingestion.calendar import TradingCalendar, load_calendar
 from ingestion.credentials import polygon_api_key, watermark_dsn
 from ingestion.sources import MarketSource
-from ingestion.watermarks import WatermarkStore
+from ingestion.watermarks import LockHolder, WatermarkStore
+
+log = logging.getLogger(__name__)
 
 # Polygon publishes the day's grouped bars shortly after the close.
 PUBLISH_DELAY = dt.timedelta(minutes=30)
@@ -80,6 +83,26 @@ def usable_lake(root: str, region: str | None) -> Lake:
             ExitCode.UNAVAILABLE,
         )
     return lake
+
+
+@contextmanager
+def exclusive_run(
+    rt: Runtime,
+    holder: str,
+    *,
+    wait: bool = False,
+    on_wait: Callable[[LockHolder], None] | None = None,
+) -> Iterator[list[str]]:
+    """One run at a time per lake and store (ingest, import, daily, the fetch Lambdas): a
+    second one raises RunLockBusyError (ExitCode.BUSY) naming the holder, or with `wait`
+    queues behind it. Holding the lock, no other run can be alive, so any run the audit
+    still shows `running` was killed: it is marked `abandoned`. Yields those run ids."""
+    name = f"run {rt.lake.display(rt.lake.base)}"
+    with rt.store.run_lock(name, holder, wait=wait, on_wait=on_wait):
+        abandoned = rt.store.abandon_stale_runs()
+        if abandoned:
+            log.warning("stale runs marked abandoned", extra={"runs": abandoned})
+        yield abandoned
 
 
 @contextmanager

@@ -9,17 +9,33 @@ same symbol can finish in any order without moving it backwards.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import socket
 import sqlite3
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from core.errors import ExitCode, OperationalError
+
+# One row per held run lock: who holds it, for the message the next run prints. On
+# PostgreSQL the lock itself is a session advisory lock (freed when its holder's connection
+# dies, on any host); on SQLite (one machine) this row is the lock, stale when its pid is dead.
+LOCKS = """
+    create table if not exists ingestion_locks (
+        name text primary key,
+        holder text not null,
+        host text not null,
+        pid integer not null,
+        acquired_at timestamp not null
+    )
+"""
 
 SCHEMA = (
     """
@@ -65,6 +81,7 @@ SCHEMA = (
         primary key (dataset, kind, key)
     )
     """,
+    LOCKS,
 )
 
 # A follow-up recorded again (the same session fetched again) is pending again.
@@ -124,6 +141,41 @@ class FollowUp:
     detail: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
     last_error: str | None = None
+
+
+class RunLockBusyError(OperationalError):
+    """Another live run holds the run lock: the message names it."""
+
+    exit_code = ExitCode.BUSY
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    holder: str
+    host: str
+    pid: int
+    acquired_at: dt.datetime
+
+    def describe(self) -> str:
+        return (
+            f"{self.holder} (pid {self.pid} on {self.host}, since "
+            f"{self.acquired_at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit advisory lock key for the lock's name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 @dataclass
@@ -292,6 +344,106 @@ class WatermarkStore:
                 ),
                 (*values, dataset, item.kind, item.key),
             )
+
+    # -- run lock and stale runs ---------------------------------------------------
+
+    @contextmanager
+    def run_lock(
+        self,
+        name: str,
+        holder: str,
+        *,
+        wait: bool = False,
+        on_wait: Callable[[LockHolder], None] | None = None,
+        poll_seconds: float = 2.0,
+    ) -> Iterator[LockHolder]:
+        """Hold the run lock `name` (one run at a time per lake and store) for the block.
+
+        Busy: raise RunLockBusyError naming the holder, or with `wait` call `on_wait` once
+        and poll until it is free. A holder that died frees it: its PostgreSQL session ends
+        with it; on SQLite its row names a pid that no longer runs on this host.
+        """
+        me = LockHolder(holder, socket.gethostname(), os.getpid(), _utcnow())
+        told = False
+        while (busy := self._try_lock(name, me)) is not None:
+            if not wait:
+                raise RunLockBusyError(
+                    f"another run holds the run lock of {name}: {busy.describe()}; let it "
+                    "finish (or pass --wait to queue behind it)"
+                )
+            if on_wait is not None and not told:
+                on_wait(busy)
+                told = True
+            time.sleep(poll_seconds)
+        try:
+            yield me
+        finally:
+            self._unlock(name, me)
+
+    def _try_lock(self, name: str, me: LockHolder) -> LockHolder | None:
+        """None when `me` now holds the lock, else the live holder."""
+        with self._cursor() as cur:
+            if self._placeholder == "%s":
+                cur.execute("select pg_try_advisory_lock(%s)", (_lock_key(name),))
+                if not cur.fetchone()[0]:
+                    held = self._lock_row(cur, name)
+                    return held or LockHolder("another run", "?", 0, _utcnow())
+            else:
+                held = self._lock_row(cur, name)
+                if held is not None:
+                    mine = (held.host, held.pid) == (me.host, me.pid)
+                    dead = held.host == me.host and not _pid_alive(held.pid)
+                    if not (mine or dead):
+                        return held
+            cur.execute(self._sql("delete from ingestion_locks where name = %s"), (name,))
+            cur.execute(
+                self._sql(
+                    "insert into ingestion_locks (name, holder, host, pid, acquired_at) "
+                    "values (%s, %s, %s, %s, %s)"
+                ),
+                (name, me.holder, me.host, me.pid, me.acquired_at),
+            )
+        return None
+
+    def _lock_row(self, cur: Any, name: str) -> LockHolder | None:
+        cur.execute(
+            self._sql("select holder, host, pid, acquired_at from ingestion_locks where name = %s"),
+            (name,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        holder, host, pid, acquired_at = row
+        if not isinstance(acquired_at, dt.datetime):
+            acquired_at = dt.datetime.fromisoformat(str(acquired_at))
+        return LockHolder(holder, host, int(pid), acquired_at)
+
+    def _unlock(self, name: str, me: LockHolder) -> None:
+        with self._cursor() as cur:
+            cur.execute(
+                self._sql("delete from ingestion_locks where name = %s and host = %s and pid = %s"),
+                (name, me.host, me.pid),
+            )
+            if self._placeholder == "%s":
+                cur.execute("select pg_advisory_unlock(%s)", (_lock_key(name),))
+
+    def abandon_stale_runs(self) -> list[str]:
+        """Mark `abandoned` every run still `running`: call it holding the run lock, when
+        no run of this store can be alive (every writer of runs holds the lock), so such a
+        row is the trace of a run that was killed. Returns their run ids."""
+        with self._cursor() as cur:
+            cur.execute(
+                self._sql("select run_id from ingestion_runs where status = %s order by run_id"),
+                ("running",),
+            )
+            stale = [row[0] for row in cur.fetchall()]
+            cur.execute(
+                self._sql(
+                    "update ingestion_runs set status = %s, finished_at = %s where status = %s"
+                ),
+                ("abandoned", _utcnow(), "running"),
+            )
+        return stale
 
     # -- audit ----------------------------------------------------------------
 

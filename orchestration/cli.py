@@ -13,6 +13,8 @@ import os
 import shutil
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,9 @@ from ingestion.athena_ddl import (
 from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
 from ingestion.file_import import ingest_file
-from ingestion.runtime import SOURCES, runtime
+from ingestion.runtime import SOURCES, Runtime, exclusive_run, runtime
 from ingestion.symbols import InvalidSymbolError
+from ingestion.watermarks import LockHolder
 from ml.features import AthenaFeatureStore, DuckDBFeatureStore, FeatureStore
 from ml.registry import ModelNotFoundError
 from orchestration.asl import DefinitionError
@@ -92,6 +95,24 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = Settings.from_env()
 
 
+WAIT = click.option(
+    "--wait", is_flag=True, help="Queue behind a run holding the lake's run lock (default: exit 4)."
+)
+
+
+@contextmanager
+def _exclusive(rt: Runtime, command: str, wait: bool) -> Iterator[None]:
+    """The lake's run lock for the command, and a word about stale runs it marked."""
+
+    def waiting(holder: LockHolder) -> None:
+        click.echo(f"waiting: the run lock is held by {holder.describe()}", err=True)
+
+    with exclusive_run(rt, f"condvest {command}", wait=wait, on_wait=waiting) as abandoned:
+        if abandoned:
+            click.echo(f"note: marked stale run(s) abandoned: {', '.join(abandoned)}", err=True)
+        yield
+
+
 @main.command()
 @click.option("--source", type=click.Choice(SOURCES), help="Default: $MARKET_SOURCE or sample.")
 @click.option(
@@ -105,6 +126,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last session.")
 @click.option("--symbols", help="Comma-separated tickers: per-ticker fetch, not the market.")
 @click.option("--backfill", is_flag=True, help="Refetch even what is already landed.")
+@WAIT
 def ingest(
     source: str | None,
     dataset: str,
@@ -113,6 +135,7 @@ def ingest(
     end: dt.datetime | None,
     symbols: str | None,
     backfill: bool,
+    wait: bool,
 ) -> None:
     """Fetch from a market source into Bronze, filling every session since the watermark."""
     event: dict[str, Any] = {"date": _iso(day), "from": _iso(start), "to": _iso(end)}
@@ -122,7 +145,7 @@ def ingest(
     if backfill:
         event["backfill"] = True
     try:
-        with runtime(_settings(), source=source) as rt:
+        with runtime(_settings(), source=source) as rt, _exclusive(rt, "ingest", wait):
             request = parse_ohlcv_event(event, rt.default_date())
             result: dict[str, Any] = {}
             if dataset in ("all", "tickers"):
@@ -150,7 +173,7 @@ def ingest_file_command(path: Path) -> None:
     price rule are landed with a reason (dbt quarantines them); unparseable values or
     unknown columns refuse the whole file with the offending rows named.
     """
-    with runtime(_settings(), source="sample") as rt:
+    with runtime(_settings(), source="sample") as rt, _exclusive(rt, "ingest-file", False):
         _emit(ingest_file(path, rt.lake, rt.store, rt.calendar))
 
 
@@ -267,12 +290,14 @@ def predict(target: str, day: dt.datetime | None, model_version: str | None) -> 
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last date to run.")
 @click.option("--source", type=click.Choice(SOURCES), help="Default: $MARKET_SOURCE or sample.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs' JSON, not the report.")
+@WAIT
 def daily(
     day: dt.datetime | None,
     start: dt.datetime | None,
     end: dt.datetime | None,
     source: str | None,
     as_json: bool,
+    wait: bool,
 ) -> None:
     """Run the daily state machine's steps locally, in its order, on the dev target.
 
@@ -287,7 +312,7 @@ def daily(
     results = []
     dbt_preload()
     settings = _settings()
-    with runtime(settings, source=source) as rt:
+    with runtime(settings, source=source) as rt, _exclusive(rt, "daily", wait):
         if start and end:
             dates: list[dt.date | None] = list(
                 rt.calendar.sessions_between(start.date(), end.date())
@@ -331,7 +356,7 @@ def daily(
     else:
         click.echo(format_report(report))
     if last.status != SUCCEEDED:
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.FAILED)
 
 
 def _run_json(result: DailyResult) -> dict[str, Any]:

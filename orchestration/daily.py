@@ -26,13 +26,14 @@ from core.clock import utcnow
 from ingestion.events import parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
 from ingestion.runtime import Runtime
+from ingestion.watermarks import RunRecord
 from ml.features import DuckDBFeatureStore
 from ml.registry import publish
 from orchestration import asl
 from orchestration.dbt import dbt_build
 from orchestration.ml_steps import predict_from_store, train_to_dir
 from orchestration.plan import parse_run_date, resolve_run
-from orchestration.summary import FAILED, SUCCEEDED, report_run
+from orchestration.summary import DAILY, FAILED, SUCCEEDED, report_run
 from orchestration.vacuum import consolidation_check, vacuum
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,9 @@ class LocalSteps:
     env: Mapping[str, str]
     now: Callable[[], dt.datetime] = utcnow
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="condvest-")))
+    # The run's audit row, opened when the run starts: a run killed before it reports
+    # leaves it `running`, and the next run marks it `abandoned`.
+    record: RunRecord | None = None
 
     def ResolveRunDate(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         settings = self.rt.settings
@@ -147,6 +151,7 @@ class LocalSteps:
             execution=self.execution,
             env=self.env,
             now=self.now,
+            record=self.record,
         )
 
     def _features(self) -> DuckDBFeatureStore:
@@ -180,8 +185,20 @@ def _place(document: dict[str, Any], name: str, result: dict[str, Any]) -> dict[
 
 
 def run_daily(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
-    """Walk the state machine from StartAt to a Succeed or Fail state."""
+    """Walk the state machine from StartAt to a Succeed or Fail state; the run is in the
+    audit (dataset `daily`) from its start, and recorded `failed` if the walk itself breaks."""
     step_names()
+    if steps.record is None:
+        steps.record = steps.rt.store.start_run(DAILY, steps.rt.source.name, requested, requested)
+    try:
+        return _walk(steps, requested)
+    except Exception as exc:
+        detail = {"status": FAILED, "error": f"{type(exc).__name__}: {exc}"}
+        steps.rt.store.finish_run(steps.record, "failed", 0, 0, 0, detail)
+        raise
+
+
+def _walk(steps: LocalSteps, requested: dt.date | None) -> DailyResult:
     states = asl.states()
     document: dict[str, Any] = {"input": {"date": requested.isoformat()} if requested else {}}
     visited: list[str] = []
