@@ -25,6 +25,7 @@ from typing import Any
 from core.clock import utcnow
 from ingestion.events import parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
+from ingestion.quarantine import check_landing
 from ingestion.runtime import Runtime
 from ingestion.watermarks import RunRecord
 from ml.features import DuckDBFeatureStore
@@ -92,7 +93,10 @@ class LocalSteps:
         return fetch_ohlcv(self.rt.source, self.rt.lake, self.rt.store, self.rt.calendar, request)
 
     def DbtBuild(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return dbt_build()
+        # A landing file dbt cannot read would fail the build for the whole lake: set it
+        # aside (named, never lost) and build the rest.
+        check = check_landing(self.rt.lake, self.now())
+        return {**dbt_build(), "landing_check": check.as_dict()}
 
     def ExportFeatures(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         # In AWS an Athena UNLOAD hands the features to the SageMaker jobs; here Train and

@@ -45,6 +45,18 @@ def _counts(warehouse_path: str, run_date: str | None) -> dict[str, Any]:
             # Names come from the catalog; quoting keeps odd ones safe.
             count = conn.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
             layers[schema][name] = int(count[0]) if count else 0
+        rejected: list[dict[str, Any]] = []
+        if "ohlcv_rejected" in layers["bronze"]:
+            # Every quarantined bar by reason, with a few of them named: one bad row is
+            # visible in the day's report, whichever path landed it.
+            rejected = [
+                {"reason": reason, "rows": int(rows), "examples": list(examples)}
+                for reason, rows, examples in conn.execute(
+                    "select invalid_reason, count(*), "
+                    "list(symbol || ' ' || cast(date as varchar) order by date desc, symbol)[1:3] "
+                    "from bronze.ohlcv_rejected group by invalid_reason order by 2 desc, 1"
+                ).fetchall()
+            ]
         patterns: dict[str, Any] = {}
         if "candlestick_patterns" in layers["silver"]:
             # the date filter reaches the patterns table through the view's unpivot
@@ -59,7 +71,7 @@ def _counts(warehouse_path: str, run_date: str | None) -> dict[str, Any]:
                     {"pattern": p, "signals": int(n)} for p, n in fired[:5]
                 ],
             }
-    return {"rows_per_layer": layers, "patterns": patterns}
+    return {"rows_per_layer": layers, "patterns": patterns, "rejected": rejected}
 
 
 def format_report(result: Mapping[str, Any]) -> str:
@@ -76,6 +88,12 @@ def format_report(result: Mapping[str, Any]) -> str:
         f"session(s), {summary.get('tickers_landed', 0)} tickers; watermark "
         f"{ohlcv.get('watermark')}"
     )
+    build = summary.get("build") or {}
+    for item in (build.get("landing_check") or {}).get("quarantined") or []:
+        lines.append(
+            f"  quarantined landing file: {item['path']} ({item['reason']}); "
+            f"kept at {item['moved_to']}"
+        )
     for record in ohlcv.get("malformed_records") or []:
         lines.append(f"  malformed vendor record, landed invalid: {record}")
     warehouse = result.get("warehouse") or {}
@@ -84,6 +102,15 @@ def format_report(result: Mapping[str, Any]) -> str:
     for layer, tables in (warehouse.get("rows_per_layer") or {}).items():
         listed = ", ".join(f"{name} {rows:,}" for name, rows in tables.items())
         lines.append(f"  {layer}: {listed or '(none)'}")
+    rejected = warehouse.get("rejected") or []
+    if rejected:
+        lines.append(
+            "  rejected bars: "
+            + "; ".join(
+                f"{item['reason']} {item['rows']:,} (e.g. {', '.join(item['examples'])})"
+                for item in rejected
+            )
+        )
     patterns = warehouse.get("patterns") or {}
     if patterns:
         frequent = ", ".join(
