@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from core.errors import ExitCode, OperationalError
 from core.paths import REPO_ROOT
 
 MARKET_SOURCES = ("sample", "polygon")
@@ -25,8 +26,10 @@ WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _T = TypeVar("_T")
 
 
-class SettingsError(ValueError):
+class SettingsError(OperationalError, ValueError):
     """An environment variable holds a value the project cannot use."""
+
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)

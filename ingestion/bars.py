@@ -30,6 +30,10 @@ BAR_FIELDS = [
     pa.field("transactions", pa.int64()),
 ]
 BAR_SCHEMA = pa.schema(BAR_FIELDS)
+# A source may add this string column: why a record could not be read as it came (a key
+# missing, a value of the wrong type), naming the record. Such a row is kept with what could
+# be read and lands invalid (`malformed_record`); the column itself is not landed.
+SOURCE_PROBLEM = "source_problem"
 
 # Columns ingestion adds to every landing row.
 LINEAGE_FIELDS = [
@@ -81,13 +85,16 @@ def _symbol_mask(symbols: pa.ChunkedArray) -> np.ndarray:
     return ~pc.fill_null(valid, False).to_numpy(zero_copy_only=False)
 
 
-def _duplicate_masks(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+def _duplicate_masks(table: pa.Table, malformed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(rows of a bar the batch holds in different versions, later copies of a row the
     batch repeats exactly). A conflict quarantines every version: the batch does not say
-    which is right. An exact copy is harmless: the first lands, the copies are kept aside."""
+    which is right. An exact copy is harmless: the first lands, the copies are kept aside.
+    A malformed record is left out: its date may be a stand-in, and it is invalid anyway."""
     n = table.num_rows
     conflicting, repeated = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     keys = table.select(["symbol", "date"]).append_column("row", pa.array(np.arange(n)))
+    if malformed.any():
+        keys = keys.filter(pa.array(~malformed))
     counts = keys.group_by(["symbol", "date"]).aggregate([("row", "count")])
     dupes = counts.filter(pc.greater(counts["row_count"], 1))
     if dupes.num_rows == 0:
@@ -134,11 +141,15 @@ def invalid_reasons(
     vwap = _values(table, "vwap")
     transactions = _values(table, "transactions")
     dates = table["date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
-    conflicting, repeated = _duplicate_masks(table)
+    malformed = np.zeros(n, dtype=bool)
+    if SOURCE_PROBLEM in table.column_names:
+        malformed = table[SOURCE_PROBLEM].is_valid().to_numpy(zero_copy_only=False)
+    conflicting, repeated = _duplicate_masks(table, malformed)
     with np.errstate(invalid="ignore"):
         prices = np.vstack([o, h, lo, c])
         numbers = np.vstack([prices, volume, vwap, transactions])
         checks = {
+            "malformed_record": malformed,
             "invalid_symbol": _symbol_mask(table["symbol"]),
             "not_a_session": ~np.isin(dates, calendar.session_array),
             "future_date": (

@@ -22,7 +22,7 @@ def _secrets_client() -> Any:
     return boto3.client("secretsmanager")
 
 
-class MissingApiKeyError(OperationalError):
+class MissingApiKeyError(OperationalError, RuntimeError):
     """No key in the environment and no Secrets Manager ARN to read it from."""
 
     exit_code = ExitCode.USAGE

@@ -21,15 +21,19 @@ from core.lake import Lake
 from core.layout import LANDING_PREFIXES, VACUUM_MANIFEST_PREFIX
 from core.logs import progress
 from ingestion.calendar import TradingCalendar
-from ingestion.landing import land_bars, land_tickers
+from ingestion.landing import land_bars, land_tickers, landed_marks
 from ingestion.runs import OHLCV, TICKERS, RunSummary, audited
 from ingestion.sources import MarketSource
 from ingestion.symbols import normalize_symbol, require_symbol
-from ingestion.watermarks import MARKET, WatermarkStore
+from ingestion.watermarks import MARKET, FollowUp, WatermarkStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HISTORY_START = dt.date(2003, 9, 10)  # Polygon's daily history starts here
+
+# Follow-up kinds: the splits check of a landed session, a split symbol's restatement, a
+# landed batch's per-symbol marks.
+SPLITS, RESTATE, SYMBOL_MARKS = "splits", "restate", "symbol_marks"
 
 
 class NewLakeError(OperationalError):
@@ -115,9 +119,11 @@ def _fetch_market(
         sessions = calendar.sessions_between(request.start or request.end, request.end)
     log.info("ohlcv market fetch", extra={"sessions": len(sessions), "watermark": watermark})
     # Per-symbol marks are collected and written once (10,000 upserts per session would
-    # dominate a backfill); the market mark moves after every durable file. Lagging
-    # per-symbol marks are safe: watermarks only move forward, at worst a refetch.
+    # dominate a backfill); the market mark moves after every durable file. What the
+    # market mark would hide once it moved (the session's splits check, the batch's
+    # per-symbol marks) is recorded as owed first, and settled below or by a later run.
     symbol_marks: dict[str, dt.date] = {}
+    marks_owed: list[FollowUp] = []
     try:
         for done, session in enumerate(sessions, 1):
             bars = source.grouped_daily(session)
@@ -131,41 +137,117 @@ def _fetch_market(
             summary.add(batch)
             summary.sessions.append(session.isoformat())
             symbol_marks.update(batch.max_date_by_symbol)
+            owed = FollowUp(SYMBOL_MARKS, batch.batch_id, {"file": batch.path})
+            store.add_followups(
+                OHLCV, [FollowUp(SPLITS, session.isoformat()), owed], summary.run_id
+            )
+            marks_owed.append(owed)
             store.advance(OHLCV, {MARKET: session}, summary.run_id)
             summary.watermark = session.isoformat()
             progress(log, "ohlcv sessions landed", done, len(sessions), session=session)
     finally:
         if symbol_marks:
             store.advance(OHLCV, symbol_marks, summary.run_id)
-    if summary.sessions:
-        _restate_splits(source, lake, store, calendar, request, summary)
+            for owed in marks_owed:
+                store.complete_followup(OHLCV, owed)
+    _settle_followups(source, lake, store, request, summary, calendar)
 
 
-def _restate_splits(
+def _settle_followups(
     source: MarketSource,
     lake: Lake,
     store: WatermarkStore,
-    calendar: TradingCalendar,
     request: OhlcvRequest,
     summary: RunSummary,
+    calendar: TradingCalendar,
 ) -> None:
-    """A split rewrites a symbol's adjusted history: refetch it whole, as one batch."""
-    first = dt.date.fromisoformat(summary.sessions[0])
-    last = dt.date.fromisoformat(summary.sessions[-1])
+    """Do every pending follow-up, this run's and those earlier runs could not finish.
+
+    One that fails stays pending with its error and leaves the run `partial` (its sessions
+    are landed; the owed work is not lost, the next run tries it again)."""
+    for item in store.pending_followups(OHLCV, SYMBOL_MARKS):
+        _attempt(
+            store,
+            summary,
+            [item],
+            lambda item=item: store.advance(
+                OHLCV, landed_marks(lake, item.detail["file"]), summary.run_id
+            ),
+        )
+    checks = store.pending_followups(OHLCV, SPLITS)
+    if checks:
+        _attempt(
+            store,
+            summary,
+            checks,
+            lambda: _check_splits(source, store, summary, [_day(c.key) for c in checks]),
+        )
+    for item in store.pending_followups(OHLCV, RESTATE):
+        _attempt(
+            store,
+            summary,
+            [item],
+            lambda item=item: _restate(source, lake, store, calendar, request, summary, item),
+        )
+
+
+def _attempt(store: WatermarkStore, summary: RunSummary, items: list[FollowUp], work: Any) -> None:
+    try:
+        work()
+    except Exception as exc:  # any failure: the follow-up stays owed, the run goes on
+        error = f"{type(exc).__name__}: {exc}"
+        log.warning("follow-up failed", extra={"kind": items[0].kind, "error": error})
+        for item in items:
+            store.fail_followup(OHLCV, item, error)
+            summary.followups_pending.append(f"{item.kind} {item.key}: {error}")
+        summary.status = "partial"
+        return
+    for item in items:
+        store.complete_followup(OHLCV, item)
+        summary.followups_done.append(f"{item.kind} {item.key}")
+
+
+def _day(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
+
+
+def _check_splits(
+    source: MarketSource, store: WatermarkStore, summary: RunSummary, sessions: list[dt.date]
+) -> None:
+    """A split rewrites a symbol's adjusted history: each one found in the sessions' span
+    becomes an owed restatement, recorded before the check counts as done."""
+    first, last = min(sessions), max(sessions)
+    owed = []
     for symbol, executed, _ratio in source.splits(first, last):
         try:
             symbol = require_symbol(symbol)
         except ValueError:
             log.warning("split for unusable symbol skipped", extra={"symbol": repr(symbol)})
             continue
-        bars = source.ticker_range(symbol, request.history_start, last)
-        if bars.num_rows == 0:
-            continue
-        batch = land_bars(lake, calendar, bars, source.name, utcnow())
-        summary.add(batch)
-        summary.restated_symbols.append(symbol)
-        store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
-        log.info("split restated", extra={"symbol": symbol, "executed": executed.isoformat()})
+        detail = {"through": last.isoformat(), "executed": executed.isoformat()}
+        owed.append(FollowUp(RESTATE, symbol, detail))
+    store.add_followups(OHLCV, owed, summary.run_id)
+
+
+def _restate(
+    source: MarketSource,
+    lake: Lake,
+    store: WatermarkStore,
+    calendar: TradingCalendar,
+    request: OhlcvRequest,
+    summary: RunSummary,
+    item: FollowUp,
+) -> None:
+    """Refetch a split symbol's whole history through the split's window, as one batch."""
+    symbol = item.key
+    bars = source.ticker_range(symbol, request.history_start, _day(item.detail["through"]))
+    if bars.num_rows == 0:
+        return
+    batch = land_bars(lake, calendar, bars, source.name, utcnow())
+    summary.add(batch)
+    summary.restated_symbols.append(symbol)
+    store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
+    log.info("split restated", extra={"symbol": symbol, "executed": item.detail["executed"]})
 
 
 def _fetch_symbols(

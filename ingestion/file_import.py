@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from core.clock import utcnow
+from core.errors import ExitCode, OperationalError
 from core.lake import Lake
 from ingestion.bars import BAR_SCHEMA
 from ingestion.calendar import TradingCalendar
@@ -33,8 +34,10 @@ DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 MAX_EXAMPLES = 5
 
 
-class FileImportError(ValueError):
+class FileImportError(OperationalError, ValueError):
     """The file cannot be landed as it is; the message says which rows or columns."""
+
+    exit_code = ExitCode.BAD_INPUT
 
 
 def _examples(values: pa.Array, mask: pa.Array) -> str:
@@ -48,20 +51,47 @@ def _examples(values: pa.Array, mask: pa.Array) -> str:
 
 
 def _read(path: Path) -> pa.Table:
+    """The file's table, or a FileImportError saying why it cannot be read at all: empty,
+    not readable, not UTF-8, rows of another width than the header, not parquet."""
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return pq.read_table(path)
-    if suffix in {".csv", ".txt"}:
-        # Everything as text first, so we decide what a bad value means, not the reader.
-        with path.open(newline="") as handle:
-            header = next(csv.reader(handle), [])
-        return pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
-            ),
-        )
-    raise FileImportError(f"{path}: expected a .csv or .parquet file")
+    if suffix not in {".parquet", ".csv", ".txt"}:
+        raise FileImportError(f"{path}: expected a .csv or .parquet file")
+    try:
+        if path.stat().st_size == 0:
+            raise FileImportError(f"{path}: the file is empty; expected a header and rows")
+        if suffix == ".parquet":
+            return pq.read_table(path)
+        return _read_csv(path)
+    except UnicodeDecodeError as exc:
+        raise FileImportError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start});"
+            " save it as UTF-8 and import it again"
+        ) from None
+    except pa.ArrowInvalid as exc:
+        detail = str(exc).strip().splitlines()[0]
+        raise FileImportError(f"{path}: cannot be read: {detail}") from None
+    except OSError as exc:
+        raise FileImportError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+
+
+def _read_csv(path: Path) -> pa.Table:
+    # Everything as text first, so we decide what a bad value means, not the reader.
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = csv.reader(handle)
+        header = next(rows, [])
+        # A row of another width would shift values into the wrong columns: name it.
+        for line, row in enumerate(rows, start=2):
+            if row and len(row) != len(header):
+                raise FileImportError(
+                    f"{path}: row {line} has {len(row)} fields, the header has {len(header)};"
+                    " quote values that contain commas"
+                )
+    return pacsv.read_csv(
+        path,
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
+        ),
+    )
 
 
 def _normalise_columns(table: pa.Table, path: Path) -> pa.Table:

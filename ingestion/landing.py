@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from core.lake import Lake
 from core.layout import new_batch_id
 from ingestion.bars import (
+    BAR_SCHEMA,
     LANDING_OHLCV_SCHEMA,
     LANDING_TICKERS_SCHEMA,
+    SOURCE_PROBLEM,
     invalid_reasons,
     ticker_invalid_reasons,
 )
@@ -29,6 +32,8 @@ class LandedBatch:
     invalid_rows: int
     reasons: dict[str, int] = field(default_factory=dict)
     max_date_by_symbol: dict[str, dt.date] = field(default_factory=dict)
+    # Records the source could not read as they came, each naming its ticker and date.
+    malformed: list[str] = field(default_factory=list)
 
 
 def _repeated(value: str, n: int) -> pa.Array:
@@ -89,6 +94,16 @@ def _land(
     )
 
 
+def _malformed(bars: pa.Table) -> list[str]:
+    if SOURCE_PROBLEM not in bars.column_names:
+        return []
+    rows = bars.filter(pc.is_valid(bars[SOURCE_PROBLEM]))
+    return [
+        f"{row['symbol'] or '(no ticker)'} {row['date']}: {row[SOURCE_PROBLEM]}"
+        for row in rows.select(["symbol", "date", SOURCE_PROBLEM]).to_pylist()
+    ]
+
+
 def land_bars(
     lake: Lake, calendar: TradingCalendar, bars: pa.Table, source: str, now: dt.datetime
 ) -> LandedBatch:
@@ -96,10 +111,23 @@ def land_bars(
     A bar dated after today in New York is invalid (`future_date`), and no watermark is
     taken from one."""
     reasons = invalid_reasons(bars, calendar, now.astimezone(NEW_YORK).date())
+    malformed = _malformed(bars)
+    bars = bars.select(BAR_SCHEMA.names)
     batch = _land(lake, "ohlcv", bars, reasons, LANDING_OHLCV_SCHEMA, source, now)
+    batch.malformed = malformed
     future = pc.fill_null(pc.match_substring(reasons, "future_date"), False)
     batch.max_date_by_symbol = _latest_dates(bars.filter(pc.invert(future)))
     return batch
+
+
+def landed_marks(lake: Lake, path: str) -> dict[str, dt.date]:
+    """Each symbol's last date in a landed OHLCV batch (`LandedBatch.path`), future-dated
+    rows left out as `land_bars` leaves them: the marks that batch owes, read back."""
+    table = pq.read_table(
+        path.removeprefix("s3://"), filesystem=lake.fs, columns=["symbol", "date", "invalid_reason"]
+    )
+    future = pc.fill_null(pc.match_substring(table["invalid_reason"], "future_date"), False)
+    return _latest_dates(table.filter(pc.invert(future)))
 
 
 def land_tickers(lake: Lake, tickers: pa.Table, source: str, now: dt.datetime) -> LandedBatch:

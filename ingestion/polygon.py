@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import requests
 
-from ingestion.bars import BAR_SCHEMA, TICKER_SCHEMA
+from ingestion.bars import BAR_SCHEMA, SOURCE_PROBLEM, TICKER_SCHEMA
 from ingestion.symbols import require_symbol
 
 log = logging.getLogger(__name__)
@@ -142,11 +142,13 @@ def _ny_dates(epoch_ms: list[int]) -> pa.Array:
     return local.cast(pa.date32())
 
 
-def _number(row: dict[str, Any], key: str, index: int, path: str) -> float | None:
+def _number(row: dict[str, Any], key: str, problems: list[str]) -> float | None:
+    """The value as a number (None when absent); anything else is a problem and None."""
     value = row.get(key)
     if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
         return value
-    raise PolygonPayloadError(f"{path}: result {index}: {key}={value!r} is not a number")
+    problems.append(f"{key}={value!r} is not a number")
+    return None
 
 
 class _IrregularColumnError(Exception):
@@ -193,35 +195,60 @@ def _regular_bars(rows: list[dict[str, Any]], symbol: str | None) -> pa.Table:
     return pa.table(columns, schema=BAR_SCHEMA)
 
 
-def _checked_bars(rows: list[dict[str, Any]], symbol: str | None, path: str) -> pa.Table:
-    """Row by row: names the first bad row, and takes `n` given as a float."""
+def _checked_bars(
+    rows: list[dict[str, Any]], symbol: str | None, path: str, fallback: dt.date
+) -> pa.Table:
+    """Row by row, for answers the vectorised parser refuses: every record becomes a bar,
+    and one that is malformed (a key missing, a value of the wrong type) keeps what can be
+    read, nulls for the rest, and says why in the SOURCE_PROBLEM column. Landing marks it
+    invalid (`malformed_record`), so one bad record never refuses the session.
+    `fallback` dates a record whose `t` is unusable (grouped: the session asked for)."""
     columns: dict[str, list[Any]] = {name: [] for name in BAR_SCHEMA.names}
-    stamps: list[int] = []
+    stamps: list[int | None] = []
+    problems: list[str | None] = []
     for index, row in enumerate(rows):
+        found: list[str] = []
         missing = [key for key in BAR_KEYS if key not in row]
         if symbol is None and "T" not in row:
             missing.append("T")
         if missing:
-            raise PolygonPayloadError(f"{path}: result {index} lacks {', '.join(missing)}")
-        ticker = row["T"] if symbol is None else symbol
-        if not isinstance(ticker, str):
-            raise PolygonPayloadError(f"{path}: result {index}: T={ticker!r} is not a string")
-        stamp = row["t"]
-        if not isinstance(stamp, int) or isinstance(stamp, bool):
-            raise PolygonPayloadError(f"{path}: result {index}: t={stamp!r} is not epoch ms")
-        stamps.append(stamp)
-        columns["symbol"].append(ticker)
-        columns["open"].append(_number(row, "o", index, path))
-        columns["high"].append(_number(row, "h", index, path))
-        columns["low"].append(_number(row, "l", index, path))
-        columns["close"].append(_number(row, "c", index, path))
-        columns["volume"].append(_number(row, "v", index, path))
-        columns["vwap"].append(_number(row, "vw", index, path))
-        transactions = _number(row, "n", index, path)
+            found.append(f"lacks {', '.join(missing)}")
+        ticker = row.get("T") if symbol is None else symbol
+        if "T" in row and symbol is None and not isinstance(ticker, str):
+            found.append(f"T={ticker!r} is not a string")
+        stamp = row.get("t")
+        if "t" in row and (not isinstance(stamp, int) or isinstance(stamp, bool)):
+            found.append(f"t={stamp!r} is not epoch ms")
+        values: dict[str, float | None] = {}
+        for column, key in _NUMBER_KEYS:
+            values[column] = _number(row, key, found)
+        transactions = _number(row, "n", found)
         if transactions is not None and not math.isfinite(transactions):
-            raise PolygonPayloadError(f"{path}: result {index}: n={transactions!r} is not a count")
+            found.append(f"n={transactions!r} is not a count")
+            transactions = None
+        stamps.append(stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None)
+        # An unusable ticker lands as "" (invalid_symbol too): the row is kept, never guessed.
+        columns["symbol"].append(ticker if isinstance(ticker, str) else "")
+        for column, value in values.items():
+            columns[column].append(value)
         columns["transactions"].append(None if transactions is None else int(transactions))
-    return pa.table({**columns, "date": _ny_dates(stamps)}, schema=BAR_SCHEMA)
+        problems.append(f"{path}: result {index}: {'; '.join(found)}" if found else None)
+    read = _ny_dates([0 if stamp is None else stamp for stamp in stamps]).to_pylist()
+    dates = [fallback if stamp is None else day for stamp, day in zip(stamps, read, strict=True)]
+    table = pa.table({**columns, "date": pa.array(dates, pa.date32())}, schema=BAR_SCHEMA)
+    if all(problem is None for problem in problems):
+        return table  # irregular (floats for counts) but well-formed: plain bars
+    return table.append_column(SOURCE_PROBLEM, pa.array(problems, pa.string()))
+
+
+_NUMBER_KEYS = (
+    ("open", "o"),
+    ("high", "h"),
+    ("low", "l"),
+    ("close", "c"),
+    ("volume", "v"),
+    ("vwap", "vw"),
+)
 
 
 class PolygonClient:
@@ -400,12 +427,19 @@ class PolygonClient:
     # -- parsing --------------------------------------------------------------
 
     @staticmethod
-    def _bars(rows: list[dict[str, Any]], symbol: str | None, path: str) -> pa.Table:
+    def _bars(
+        rows: list[dict[str, Any]], symbol: str | None, path: str, fallback: dt.date
+    ) -> pa.Table:
         try:
             return _regular_bars(rows, symbol)
         except (KeyError, _IrregularColumnError, pa.ArrowInvalid):
-            # Rare: the slow parser either accepts the rows or raises the precise error.
-            return _checked_bars(rows, symbol, path)
+            # Rare: the slow parser reads every record, naming what is wrong with each.
+            bars = _checked_bars(rows, symbol, path, fallback)
+            if SOURCE_PROBLEM not in bars.column_names:
+                return bars
+            for problem in bars[SOURCE_PROBLEM].drop_null().to_pylist():
+                log.warning("malformed record landed invalid", extra={"problem": problem})
+            return bars
 
     # -- endpoints ------------------------------------------------------------
 
@@ -414,7 +448,7 @@ class PolygonClient:
         path = f"/v2/aggs/grouped/locale/us/market/stocks/{day.isoformat()}"
         params = {"adjusted": "true", "include_otc": str(self.include_otc).lower()}
         body = self._get(path, params)
-        return self._bars(self._results(body, path), None, path)
+        return self._bars(self._results(body, path), None, path, day)
 
     def ticker_range(self, symbol: str, start: dt.date, end: dt.date) -> pa.Table:
         """One symbol's daily bars, adjusted for splits known today, start..end inclusive."""
@@ -422,10 +456,15 @@ class PolygonClient:
         path = f"/v2/aggs/ticker/{symbol}/range/1/day/{start.isoformat()}/{end.isoformat()}"
         params = {"adjusted": "true", "sort": "asc", "limit": 50000}
         tables = [
-            self._bars(self._results(body, path), symbol, path)
+            self._bars(self._results(body, path), symbol, path, start)
             for body in self._paginate(path, params)
         ]
-        return pa.concat_tables(tables) if tables else BAR_SCHEMA.empty_table()
+        # Pages parsed row by row carry SOURCE_PROBLEM; the others get it as nulls.
+        return (
+            pa.concat_tables(tables, promote_options="default")
+            if tables
+            else BAR_SCHEMA.empty_table()
+        )
 
     def tickers(self, as_of: dt.date, active: bool) -> pa.Table:
         """The stock tickers list (active or delisted), all pages."""

@@ -30,6 +30,10 @@ class RunSummary:
     restated_symbols: list[str] = field(default_factory=list)
     # Asked for, never landed, and the source had nothing: likely not a ticker it knows.
     unknown_symbols: list[str] = field(default_factory=list)
+    malformed_records: list[str] = field(default_factory=list)
+    # Owed work (see ingestion.fetch): settled by this run, and still pending with its error.
+    followups_done: list[str] = field(default_factory=list)
+    followups_pending: list[str] = field(default_factory=list)
     watermark: str | None = None
     error: str | None = None
 
@@ -38,6 +42,7 @@ class RunSummary:
         self.rows_landed += batch.rows
         self.invalid_rows += batch.invalid_rows
         self.reasons.update(batch.reasons)
+        self.malformed_records.extend(batch.malformed)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +61,9 @@ class RunSummary:
             "invalid_reasons": dict(sorted(self.reasons.items())),
             "restated_symbols": self.restated_symbols,
             "unknown_symbols": self.unknown_symbols,
+            "malformed_records": self.malformed_records,
+            "followups_done": self.followups_done,
+            "followups_pending": self.followups_pending,
             "watermark": self.watermark,
             "error": self.error,
         }

@@ -9,15 +9,33 @@ same symbol can finish in any order without moving it backwards.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import socket
 import sqlite3
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlparse
+
+from core.errors import ExitCode, OperationalError
+
+# One row per held run lock: who holds it, for the message the next run prints. On
+# PostgreSQL the lock itself is a session advisory lock (freed when its holder's connection
+# dies, on any host); on SQLite (one machine) this row is the lock, stale when its pid is dead.
+LOCKS = """
+    create table if not exists ingestion_locks (
+        name text primary key,
+        holder text not null,
+        host text not null,
+        pid integer not null,
+        acquired_at timestamp not null
+    )
+"""
 
 SCHEMA = (
     """
@@ -46,7 +64,33 @@ SCHEMA = (
         detail text
     )
     """,
+    # Work a fetch owes after its watermark moved (the splits check of landed sessions, a
+    # split's restatement, per-symbol marks): recorded before the watermark moves, done by
+    # this run or retried by every later one until it is.
+    """
+    create table if not exists ingestion_followups (
+        dataset text not null,
+        kind text not null,
+        key text not null,
+        detail text not null,
+        created_at timestamp not null,
+        run_id text not null,
+        attempts integer not null default 0,
+        last_error text,
+        done_at timestamp,
+        primary key (dataset, kind, key)
+    )
+    """,
+    LOCKS,
 )
+
+# A follow-up recorded again (the same session fetched again) is pending again.
+ADD_FOLLOWUP = """
+    insert into ingestion_followups (dataset, kind, key, detail, created_at, run_id)
+    values (%s, %s, %s, %s, %s, %s)
+    on conflict (dataset, kind, key) do update
+    set detail = excluded.detail, run_id = excluded.run_id, done_at = null
+"""
 
 ADVANCE = """
     insert into ingestion_watermarks (dataset, symbol, last_date, updated_at, run_id)
@@ -64,10 +108,74 @@ SCHEMA_LOCK_KEY = 0x636F6E64
 MARKET = "*"  # the symbol under which a whole-market (grouped daily) watermark is kept
 
 
+class StoreUnavailableError(OperationalError):
+    """The watermark store cannot be opened: the message names it (never its password)."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+def _describe(dsn: str) -> str:
+    """host:port/dbname of a PostgreSQL DSN, for messages: the password stays out."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(dsn)
+    except Exception:  # an unparseable DSN: name nothing rather than echo a secret
+        return "(WATERMARK_DSN)"
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
+
+
 class _Connection(Protocol):
     def cursor(self) -> Any: ...
     def commit(self) -> None: ...
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One piece of owed work: `kind` says what, `key` which (a session, a symbol, a
+    batch), `detail` what the retry needs. `attempts` and `last_error` say how it went."""
+
+    kind: str
+    key: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+    last_error: str | None = None
+
+
+class RunLockBusyError(OperationalError):
+    """Another live run holds the run lock: the message names it."""
+
+    exit_code = ExitCode.BUSY
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    holder: str
+    host: str
+    pid: int
+    acquired_at: dt.datetime
+
+    def describe(self) -> str:
+        return (
+            f"{self.holder} (pid {self.pid} on {self.host}, since "
+            f"{self.acquired_at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit advisory lock key for the lock's name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 @dataclass
@@ -115,8 +223,19 @@ class WatermarkStore:
 
         scheme = urlparse(dsn).scheme
         if scheme and scheme not in {"postgresql", "postgres"}:
-            raise ValueError(f"unsupported watermark DSN scheme {scheme!r}")
-        return cls(psycopg.connect(dsn, autocommit=False), "%s")
+            raise StoreUnavailableError(
+                f"WATERMARK_DSN: unsupported watermark DSN scheme {scheme!r}; use "
+                "sqlite:///path or postgresql://host/db",
+                ExitCode.USAGE,
+            )
+        try:
+            return cls(psycopg.connect(dsn, autocommit=False), "%s")
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailableError(
+                f"watermark store {_describe(dsn)} is unreachable: "
+                f"{str(exc).strip().splitlines()[0]}; check that PostgreSQL is up and "
+                "WATERMARK_DSN (or RDS_SECRET_ARN) names it"
+            ) from exc
 
     def close(self) -> None:
         self._conn.close()
@@ -174,6 +293,157 @@ class WatermarkStore:
         rows = [(dataset, symbol, day, now, run_id) for symbol, day in sorted(marks.items())]
         with self._cursor() as cur:
             cur.executemany(self._sql(ADVANCE), rows)
+
+    # -- follow-ups -----------------------------------------------------------
+
+    def add_followups(self, dataset: str, items: Iterable[FollowUp], run_id: str) -> None:
+        """Record work owed, pending until `complete_followup`; call before the watermark
+        that makes the work look done moves."""
+        now = _utcnow()
+        rows = [
+            (dataset, item.kind, item.key, json.dumps(item.detail, sort_keys=True), now, run_id)
+            for item in sorted(items, key=lambda item: (item.kind, item.key))
+        ]
+        if rows:
+            with self._cursor() as cur:
+                cur.executemany(self._sql(ADD_FOLLOWUP), rows)
+
+    def pending_followups(self, dataset: str, kind: str | None = None) -> list[FollowUp]:
+        query = (
+            "select kind, key, detail, attempts, last_error from ingestion_followups "
+            "where dataset = %s and done_at is null"
+        )
+        params: tuple[Any, ...] = (dataset,)
+        if kind is not None:
+            query += " and kind = %s"
+            params = (dataset, kind)
+        with self._cursor() as cur:
+            cur.execute(self._sql(query + " order by kind, key"), params)
+            rows = cur.fetchall()
+        return [
+            FollowUp(kind, key, json.loads(detail), int(attempts), error)
+            for kind, key, detail, attempts, error in rows
+        ]
+
+    def complete_followup(self, dataset: str, item: FollowUp) -> None:
+        self._update_followup(dataset, item, "done_at = %s, last_error = null", (_utcnow(),))
+
+    def fail_followup(self, dataset: str, item: FollowUp, error: str) -> None:
+        self._update_followup(
+            dataset, item, "attempts = attempts + 1, last_error = %s", (error[:1000],)
+        )
+
+    def _update_followup(
+        self, dataset: str, item: FollowUp, assignments: str, values: tuple[Any, ...]
+    ) -> None:
+        with self._cursor() as cur:
+            cur.execute(
+                self._sql(
+                    f"update ingestion_followups set {assignments} "
+                    "where dataset = %s and kind = %s and key = %s"
+                ),
+                (*values, dataset, item.kind, item.key),
+            )
+
+    # -- run lock and stale runs ---------------------------------------------------
+
+    @contextmanager
+    def run_lock(
+        self,
+        name: str,
+        holder: str,
+        *,
+        wait: bool = False,
+        on_wait: Callable[[LockHolder], None] | None = None,
+        poll_seconds: float = 2.0,
+    ) -> Iterator[LockHolder]:
+        """Hold the run lock `name` (one run at a time per lake and store) for the block.
+
+        Busy: raise RunLockBusyError naming the holder, or with `wait` call `on_wait` once
+        and poll until it is free. A holder that died frees it: its PostgreSQL session ends
+        with it; on SQLite its row names a pid that no longer runs on this host.
+        """
+        me = LockHolder(holder, socket.gethostname(), os.getpid(), _utcnow())
+        told = False
+        while (busy := self._try_lock(name, me)) is not None:
+            if not wait:
+                raise RunLockBusyError(
+                    f"another run holds the run lock of {name}: {busy.describe()}; let it "
+                    "finish (or pass --wait to queue behind it)"
+                )
+            if on_wait is not None and not told:
+                on_wait(busy)
+                told = True
+            time.sleep(poll_seconds)
+        try:
+            yield me
+        finally:
+            self._unlock(name, me)
+
+    def _try_lock(self, name: str, me: LockHolder) -> LockHolder | None:
+        """None when `me` now holds the lock, else the live holder."""
+        with self._cursor() as cur:
+            if self._placeholder == "%s":
+                cur.execute("select pg_try_advisory_lock(%s)", (_lock_key(name),))
+                if not cur.fetchone()[0]:
+                    held = self._lock_row(cur, name)
+                    return held or LockHolder("another run", "?", 0, _utcnow())
+            else:
+                held = self._lock_row(cur, name)
+                if held is not None:
+                    mine = (held.host, held.pid) == (me.host, me.pid)
+                    dead = held.host == me.host and not _pid_alive(held.pid)
+                    if not (mine or dead):
+                        return held
+            cur.execute(self._sql("delete from ingestion_locks where name = %s"), (name,))
+            cur.execute(
+                self._sql(
+                    "insert into ingestion_locks (name, holder, host, pid, acquired_at) "
+                    "values (%s, %s, %s, %s, %s)"
+                ),
+                (name, me.holder, me.host, me.pid, me.acquired_at),
+            )
+        return None
+
+    def _lock_row(self, cur: Any, name: str) -> LockHolder | None:
+        cur.execute(
+            self._sql("select holder, host, pid, acquired_at from ingestion_locks where name = %s"),
+            (name,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        holder, host, pid, acquired_at = row
+        if not isinstance(acquired_at, dt.datetime):
+            acquired_at = dt.datetime.fromisoformat(str(acquired_at))
+        return LockHolder(holder, host, int(pid), acquired_at)
+
+    def _unlock(self, name: str, me: LockHolder) -> None:
+        with self._cursor() as cur:
+            cur.execute(
+                self._sql("delete from ingestion_locks where name = %s and host = %s and pid = %s"),
+                (name, me.host, me.pid),
+            )
+            if self._placeholder == "%s":
+                cur.execute("select pg_advisory_unlock(%s)", (_lock_key(name),))
+
+    def abandon_stale_runs(self) -> list[str]:
+        """Mark `abandoned` every run still `running`: call it holding the run lock, when
+        no run of this store can be alive (every writer of runs holds the lock), so such a
+        row is the trace of a run that was killed. Returns their run ids."""
+        with self._cursor() as cur:
+            cur.execute(
+                self._sql("select run_id from ingestion_runs where status = %s order by run_id"),
+                ("running",),
+            )
+            stale = [row[0] for row in cur.fetchall()]
+            cur.execute(
+                self._sql(
+                    "update ingestion_runs set status = %s, finished_at = %s where status = %s"
+                ),
+                ("abandoned", _utcnow(), "running"),
+            )
+        return stale
 
     # -- audit ----------------------------------------------------------------
 

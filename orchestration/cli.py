@@ -15,14 +15,18 @@ import datetime as dt
 import json
 import os
 import shutil
-from collections.abc import Callable
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from core.errors import ExitCode, OperationalError
 from core.logs import configure_cli, log_context
-from core.settings import MARKET_SOURCES, Settings, SettingsError
+from core.settings import MARKET_SOURCES, Settings
 from orchestration.cli_text import (
     ingest_text,
     predict_text,
@@ -32,6 +36,7 @@ from orchestration.cli_text import (
 )
 
 if TYPE_CHECKING:
+    from ingestion.runtime import Runtime
     from ml.features import FeatureStore
     from orchestration.daily import DailyResult
 
@@ -63,17 +68,53 @@ def _settings() -> Settings:
     return settings
 
 
-@click.group()
+class _Commands(click.Group):
+    """The one place an OperationalError becomes what the operator sees: one line on
+    stderr, `error: <what and the fix>`, and its exit code (README "Exit codes"); the
+    traceback only with -v."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            if ctx.params.get("verbose"):
+                traceback.print_exc(file=sys.stderr)
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(int(exc.exit_code))
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name=PACKAGE, prog_name="condvest")
-@click.option("-v", "--verbose", is_flag=True, help="Log every step (and dbt's log) to stderr.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log every step, dbt's log and tracebacks to stderr."
+)
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
     """Condvest market-data lakehouse: ingestion, dbt build, ML and orchestration steps."""
     configure_cli(verbose)
-    try:
-        ctx.obj = Settings.from_env()
-    except SettingsError as exc:  # a bad value stops the command before any step runs
-        raise click.ClickException(str(exc)) from None
+    # A bad value (SettingsError, an OperationalError) stops the command before any step.
+    ctx.obj = Settings.from_env()
+
+
+WAIT = click.option(
+    "--wait", is_flag=True, help="Queue behind a run holding the lake's run lock (default: exit 4)."
+)
+
+
+@contextmanager
+def _exclusive(rt: Runtime, command: str, wait: bool) -> Iterator[None]:
+    """The lake's run lock for the command, and a word about stale runs it marked."""
+
+    from ingestion.runtime import exclusive_run
+    from ingestion.watermarks import LockHolder
+
+    def waiting(holder: LockHolder) -> None:
+        click.echo(f"waiting: the run lock is held by {holder.describe()}", err=True)
+
+    with exclusive_run(rt, f"condvest {command}", wait=wait, on_wait=waiting) as abandoned:
+        if abandoned:
+            click.echo(f"note: marked stale run(s) abandoned: {', '.join(abandoned)}", err=True)
+        yield
 
 
 @main.command()
@@ -90,6 +131,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--symbols", help="Comma-separated tickers: per-ticker fetch, not the market.")
 @click.option("--backfill", is_flag=True, help="Refetch even what is already landed.")
 @JSON
+@WAIT
 def ingest(
     source: str | None,
     dataset: str,
@@ -99,6 +141,7 @@ def ingest(
     symbols: str | None,
     backfill: bool,
     as_json: bool,
+    wait: bool,
 ) -> None:
     """Fetch from a market source into Bronze, filling every session since the watermark."""
     from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
@@ -113,7 +156,7 @@ def ingest(
     if backfill:
         event["backfill"] = True
     try:
-        with runtime(_settings(), source=source) as rt:
+        with runtime(_settings(), source=source) as rt, _exclusive(rt, "ingest", wait):
             request = parse_ohlcv_event(event, rt.default_date())
             result: dict[str, Any] = {}
             if dataset in ("all", "tickers"):
@@ -127,7 +170,9 @@ def ingest(
         raise click.UsageError(str(exc)) from None
     _emit(result, as_json, ingest_text)
     if any(part["status"] == "partial" for part in result.values()):
+        # A stall must be visible to cron: its own exit code, not 0.
         click.echo("warning: some sessions had no data yet; rerun later to fill them", err=True)
+        raise SystemExit(ExitCode.PARTIAL)
 
 
 @main.command("ingest-file")
@@ -140,14 +185,11 @@ def ingest_file_command(path: Path, as_json: bool) -> None:
     price rule are landed with a reason (dbt quarantines them); unparseable values or
     unknown columns refuse the whole file with the offending rows named.
     """
-    from ingestion.file_import import FileImportError, ingest_file
+    from ingestion.file_import import ingest_file
     from ingestion.runtime import runtime
 
-    try:
-        with runtime(_settings(), source="sample") as rt:
-            _emit(ingest_file(path, rt.lake, rt.store, rt.calendar), as_json, ingest_text)
-    except FileImportError as exc:
-        raise click.ClickException(str(exc)) from None
+    with runtime(_settings(), source="sample") as rt, _exclusive(rt, "ingest-file", False):
+        _emit(ingest_file(path, rt.lake, rt.store, rt.calendar), as_json, ingest_text)
 
 
 @main.command("landing-ddl")
@@ -287,6 +329,7 @@ def predict(target: str, day: dt.datetime | None, model_version: str | None, as_
 @click.option("--source", type=click.Choice(SOURCES), help="Default: $MARKET_SOURCE or sample.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs' JSON, not the report.")
 @click.option("-v", "--verbose", is_flag=True, help="Stream every log line and dbt's log.")
+@WAIT
 def daily(
     day: dt.datetime | None,
     start: dt.datetime | None,
@@ -294,6 +337,7 @@ def daily(
     source: str | None,
     as_json: bool,
     verbose: bool,
+    wait: bool,
 ) -> None:
     """Run the daily state machine's steps locally, in its order, on the dev target.
 
@@ -330,7 +374,7 @@ def daily(
         if not as_json:
             click.echo(state_line(name, seconds, result, error))
 
-    with runtime(settings, source=source) as rt:
+    with runtime(settings, source=source) as rt, _exclusive(rt, "daily", wait):
         if start and end:
             dates: list[dt.date | None] = list(
                 rt.calendar.sessions_between(start.date(), end.date())
@@ -374,7 +418,7 @@ def daily(
     else:
         click.echo(format_report(report))
     if last.status != SUCCEEDED:
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.FAILED)
 
 
 def _dbt_log_file(settings: Settings) -> Path:

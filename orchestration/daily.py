@@ -25,14 +25,16 @@ from typing import Any
 from core.clock import utcnow
 from ingestion.events import parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
+from ingestion.quarantine import check_landing
 from ingestion.runtime import Runtime
+from ingestion.watermarks import RunRecord
 from ml.features import DuckDBFeatureStore
 from ml.registry import publish
 from orchestration import asl
 from orchestration.dbt import dbt_build
 from orchestration.ml_steps import predict_from_store, train_to_dir
 from orchestration.plan import parse_run_date, resolve_run
-from orchestration.summary import FAILED, SUCCEEDED, report_run
+from orchestration.summary import DAILY, FAILED, SUCCEEDED, report_run
 from orchestration.vacuum import consolidation_check, vacuum
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,9 @@ class LocalSteps:
     # Where dbt's log goes: None streams it to stderr; a quiet run appends it to this file.
     dbt_log: Path | None = None
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="condvest-")))
+    # The run's audit row, opened when the run starts: a run killed before it reports
+    # leaves it `running`, and the next run marks it `abandoned`.
+    record: RunRecord | None = None
 
     def ResolveRunDate(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         settings = self.rt.settings
@@ -93,7 +98,10 @@ class LocalSteps:
         return fetch_ohlcv(self.rt.source, self.rt.lake, self.rt.store, self.rt.calendar, request)
 
     def DbtBuild(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return dbt_build(log_file=self.dbt_log)
+        # A landing file dbt cannot read would fail the build for the whole lake: set it
+        # aside (named, never lost) and build the rest.
+        check = check_landing(self.rt.lake, self.now())
+        return {**dbt_build(log_file=self.dbt_log), "landing_check": check.as_dict()}
 
     def ExportFeatures(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         # In AWS an Athena UNLOAD hands the features to the SageMaker jobs; here Train and
@@ -152,6 +160,7 @@ class LocalSteps:
             execution=self.execution,
             env=self.env,
             now=self.now,
+            record=self.record,
         )
 
     def _features(self) -> DuckDBFeatureStore:
@@ -188,8 +197,22 @@ def run_daily(
     steps: LocalSteps, requested: dt.date | None, on_state: StateListener | None = None
 ) -> DailyResult:
     """Walk the state machine from StartAt to a Succeed or Fail state; `on_state` hears of
-    each Task state as it ends (the CLI prints a line per state)."""
+    each Task state as it ends (the CLI prints a line per state). The run is in the audit
+    (dataset `daily`) from its start, and recorded `failed` if the walk itself breaks."""
     step_names()
+    if steps.record is None:
+        steps.record = steps.rt.store.start_run(DAILY, steps.rt.source.name, requested, requested)
+    try:
+        return _walk(steps, requested, on_state)
+    except Exception as exc:
+        detail = {"status": FAILED, "error": f"{type(exc).__name__}: {exc}"}
+        steps.rt.store.finish_run(steps.record, "failed", 0, 0, 0, detail)
+        raise
+
+
+def _walk(
+    steps: LocalSteps, requested: dt.date | None, on_state: StateListener | None
+) -> DailyResult:
     states = asl.states()
     document: dict[str, Any] = {"input": {"date": requested.isoformat()} if requested else {}}
     visited: list[str] = []

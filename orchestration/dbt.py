@@ -7,6 +7,7 @@ daily` sends dbt's log (a line per node: hundreds) to a file and shows only the 
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -107,7 +108,12 @@ def _build(args: Sequence[str], target: str, log: _Log, log_file: Path | None) -
         _release_duckdb()
     where = f" (full log: {log_file})" if log_file else ""
     if not isinstance(outcome.result, RunExecutionResult):
-        raise DbtBuildError(f"dbt build did not run: {outcome.exception}{where}")
+        # Only the message leaves: the exception's traceback holds dbt's DuckDB cursors in
+        # reference cycles, which keep the database open until the cycle collector runs.
+        cause = str(outcome.exception).strip().splitlines()[0] if outcome.exception else "?"
+        del outcome
+        gc.collect()
+        raise DbtBuildError(f"dbt build did not run: {cause}{where}")
     results = outcome.result.results
     statuses = Counter(str(result.status) for result in results)
     failed = sorted(result.node.name for result in results if str(result.status) in _FAILED)

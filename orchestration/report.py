@@ -16,11 +16,23 @@ DOCS_HINT = "make docs (dbt docs generate + serve on http://localhost:8080)"
 
 
 def warehouse_counts(warehouse_path: str, run_date: str | None) -> dict[str, Any]:
-    """Rows of every table per layer, and the candlestick signals of the run date.
+    """Rows of every table per layer, and the candlestick signals of the run date; or,
+    when the warehouse cannot be read, `{"unavailable": why}`.
 
-    Views are not counted and the signals are the run date's only: counting the events
-    view, or its signals over all history, unpivots every pattern of every bar, which on
-    a 10,000-symbol market takes longer than the whole daily build."""
+    The report is printed after the run is recorded, on failures too: a warehouse the
+    failed run left locked, half-built or still open in this process under another
+    configuration must never turn the FAILED report into a traceback.
+    """
+    try:
+        return _counts(warehouse_path, run_date)
+    except duckdb.Error as exc:
+        return {"unavailable": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+
+
+def _counts(warehouse_path: str, run_date: str | None) -> dict[str, Any]:
+    # Views are not counted and the signals are the run date's only: counting the events
+    # view, or its signals over all history, unpivots every pattern of every bar, which on
+    # a 10,000-symbol market takes longer than the whole daily build.
     with duckdb.connect(warehouse_path, read_only=True) as conn:
         relations = conn.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -33,6 +45,18 @@ def warehouse_counts(warehouse_path: str, run_date: str | None) -> dict[str, Any
             # Names come from the catalog; quoting keeps odd ones safe.
             count = conn.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
             layers[schema][name] = int(count[0]) if count else 0
+        rejected: list[dict[str, Any]] = []
+        if "ohlcv_rejected" in layers["bronze"]:
+            # Every quarantined bar by reason, with a few of them named: one bad row is
+            # visible in the day's report, whichever path landed it.
+            rejected = [
+                {"reason": reason, "rows": int(rows), "examples": list(examples)}
+                for reason, rows, examples in conn.execute(
+                    "select invalid_reason, count(*), "
+                    "list(symbol || ' ' || cast(date as varchar) order by date desc, symbol)[1:3] "
+                    "from bronze.ohlcv_rejected group by invalid_reason order by 2 desc, 1"
+                ).fetchall()
+            ]
         patterns: dict[str, Any] = {}
         if "candlestick_patterns" in layers["silver"]:
             # the date filter reaches the patterns table through the view's unpivot
@@ -47,7 +71,7 @@ def warehouse_counts(warehouse_path: str, run_date: str | None) -> dict[str, Any
                     {"pattern": p, "signals": int(n)} for p, n in fired[:5]
                 ],
             }
-    return {"rows_per_layer": layers, "patterns": patterns}
+    return {"rows_per_layer": layers, "patterns": patterns, "rejected": rejected}
 
 
 def format_report(result: Mapping[str, Any]) -> str:
@@ -64,10 +88,29 @@ def format_report(result: Mapping[str, Any]) -> str:
         f"session(s), {summary.get('tickers_landed', 0)} tickers; watermark "
         f"{ohlcv.get('watermark')}"
     )
+    build = summary.get("build") or {}
+    for item in (build.get("landing_check") or {}).get("quarantined") or []:
+        lines.append(
+            f"  quarantined landing file: {item['path']} ({item['reason']}); "
+            f"kept at {item['moved_to']}"
+        )
+    for record in ohlcv.get("malformed_records") or []:
+        lines.append(f"  malformed vendor record, landed invalid: {record}")
     warehouse = result.get("warehouse") or {}
+    if warehouse.get("unavailable"):
+        lines.append(f"  warehouse: not read ({warehouse['unavailable']})")
     for layer, tables in (warehouse.get("rows_per_layer") or {}).items():
         listed = ", ".join(f"{name} {rows:,}" for name, rows in tables.items())
         lines.append(f"  {layer}: {listed or '(none)'}")
+    rejected = warehouse.get("rejected") or []
+    if rejected:
+        lines.append(
+            "  rejected bars: "
+            + "; ".join(
+                f"{item['reason']} {item['rows']:,} (e.g. {', '.join(item['examples'])})"
+                for item in rejected
+            )
+        )
     patterns = warehouse.get("patterns") or {}
     if patterns:
         frequent = ", ".join(

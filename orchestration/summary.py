@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from core.lake import Lake
 from core.layout import PREDICTIONS_PREFIX
-from ingestion.watermarks import WatermarkStore
+from ingestion.watermarks import RunRecord, WatermarkStore
 from ml.predict import TOP_PREDICTIONS
 from ml.registry import METRICS_FILE, MODELS_PREFIX
 from orchestration import asl
@@ -98,6 +98,7 @@ def build_summary(
             "sessions_landed": ohlcv.get("sessions_landed", 0),
             "rows_landed": ohlcv.get("rows_landed", 0),
             "invalid_rows": ohlcv.get("invalid_rows", 0),
+            "malformed_records": ohlcv.get("malformed_records", []),
             "watermark": ohlcv.get("watermark"),
         },
         "tickers_landed": tickers.get("rows_landed", 0),
@@ -138,11 +139,18 @@ def _vacuum_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def record_run(store: WatermarkStore, summary: Mapping[str, Any], source: str) -> str:
+def record_run(
+    store: WatermarkStore,
+    summary: Mapping[str, Any],
+    source: str,
+    record: RunRecord | None = None,
+) -> str:
     """The run's outcome in the audit table (dataset `daily`), before anyone is notified, so
-    a notification that cannot be delivered never loses the result."""
-    day = dt.date.fromisoformat(summary["date"]) if summary.get("date") else None
-    record = store.start_run(DAILY, source, day, day)
+    a notification that cannot be delivered never loses the result. `record`: the row the
+    run opened when it started (`condvest daily`), else one is opened now."""
+    if record is None:
+        day = dt.date.fromisoformat(summary["date"]) if summary.get("date") else None
+        record = store.start_run(DAILY, source, day, day)
     ohlcv = summary.get("ohlcv") or {}
     store.finish_run(
         record,
@@ -165,6 +173,7 @@ def report_run(
     execution: str,
     env: Mapping[str, str],
     now: Callable[[], dt.datetime] | None = None,
+    record: RunRecord | None = None,
 ) -> dict[str, Any]:
     """The Notify step: summarise the run, record it, then notify as `env` configures.
 
@@ -173,6 +182,6 @@ def report_run(
     with the recorded run id and the summary.
     """
     summary = build_summary(status, document, lake=lake, execution=execution)
-    run_id = record_run(store, summary, source)
+    run_id = record_run(store, summary, source, record)
     delivery = notify(summary, NotifySettings.from_env(env), now=now)
     return {**delivery, "recorded_run_id": run_id, "summary": summary}

@@ -11,11 +11,12 @@ from typing import Any
 from core.logs import lambda_entry
 from ingestion.events import parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv
-from ingestion.runtime import runtime
+from ingestion.runtime import exclusive_run, runtime
 
 
 @lambda_entry
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    with runtime() as rt:
+    # Never two fetches at once on one lake and store: a second execution fails BUSY.
+    with runtime() as rt, exclusive_run(rt, "lambda FetchOhlcv"):
         request = parse_ohlcv_event(event, rt.default_date())
         return fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request)

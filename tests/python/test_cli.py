@@ -50,7 +50,7 @@ def test_ingest_file_reports_errors_without_a_traceback(env):
     path = env / "bars.csv"
     path.write_text("symbol,date,open,high,low,close,volume,extra\n")
     result = CliRunner().invoke(main, ["ingest-file", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 5  # ExitCode.BAD_INPUT
     assert "unknown columns ['extra']" in result.output
     assert "Traceback" not in result.output
     path.write_text("symbol,date,open,high,low,close,volume\nAAPL,2025-12-01,1,2,0.5,1.5,10\n")

@@ -19,7 +19,7 @@ from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.handlers.daily_ohlcv_fetcher import lambda_handler
 from ingestion.polygon import PolygonError
 from ingestion.watermarks import MARKET, WatermarkStore
-from tests.python.fixtures.polygon_server import Status
+from tests.python.fixtures.polygon_server import BadRow, Status
 
 GROUPED = "/v2/aggs/grouped/locale/us/market/stocks/"
 JUNE_28 = dt.date(2024, 6, 28)  # a Friday
@@ -270,3 +270,28 @@ def test_lambda_handler_over_http(polygon_server, monkeypatch, tmp_path):
     finally:
         store.close()
     assert {r.auth for r in polygon_server.requests} == {"bearer"}
+
+
+def test_a_malformed_vendor_record_lands_invalid_and_the_session_lands(
+    polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
+):
+    day = dt.date(2024, 7, 3)
+    polygon_server.inject(GROUPED, BadRow("c", "95.5", index=2), times=None)
+    request = OhlcvRequest(end=day, start=day)
+    summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request)
+
+    market = polygon_server.market
+    bad_symbol = landed(lake_dir)["symbol"][2].as_py()
+    assert summary["status"] == "succeeded" and summary["sessions_landed"] == 1
+    assert summary["rows_landed"] == len(market.listed)
+    assert summary["invalid_rows"] == 1 and summary["invalid_reasons"]["malformed_record"] == 1
+    (record,) = summary["malformed_records"]
+    assert record.startswith(f"{bad_symbol} 2024-07-03: ") and "c='95.5' is not a number" in record
+    table = landed(lake_dir)
+    assert table.schema == LANDING_OHLCV_SCHEMA  # the problem column is not landed
+    symbols, codes = table["symbol"].to_pylist(), table["invalid_reason"].to_pylist()
+    reasons = dict(zip(symbols, codes, strict=True))
+    assert reasons.pop(bad_symbol).startswith("malformed_record")
+    assert set(reasons.values()) == {None}
+    # The session is done: the watermark moved, the next run asks for nothing again.
+    assert sqlite_store.get("ohlcv", MARKET) == day

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from ingestion.bars import BAR_SCHEMA
+from ingestion.bars import BAR_SCHEMA, SOURCE_PROBLEM
 from ingestion.polygon import PolygonClient, PolygonError, PolygonHTTPError, PolygonPayloadError
 from tests.python.fixtures.polygon_server import (
     NOT_FOUND,
@@ -351,14 +351,6 @@ def test_connection_dropped_every_time_gives_up(polygon_server, polygon_client):
         (Malformed("results_not_list"), r"`results` is not a list of objects"),
         (Malformed("not_an_object"), r"expected a JSON object, got list"),
         (Malformed("status_error"), r"unexpected status 'ERROR'"),
-        (BadRow("c"), r"result 0 lacks c$"),
-        (BadRow("T", index=3), r"result 3 lacks T$"),
-        (BadRow("c", "95.5", index=7), r"result 7: c='95.5' is not a number"),
-        # bool is an int in Python; a price of True must not land as 1.0.
-        (BadRow("h", True, index=2), r"result 2: h=True is not a number"),
-        (BadRow("T", 42), r"result 0: T=42 is not a string"),
-        (BadRow("t", 1720036800000.0), r"result 0: t=1720036800000.0 is not epoch ms"),
-        (BadRow("t", "2024-07-03"), r"result 0: t='2024-07-03' is not epoch ms"),
     ],
     ids=lambda value: getattr(value, "kind", None) or getattr(value, "key", None),
 )
@@ -371,10 +363,42 @@ def test_malformed_payload_is_a_payload_error(
     assert len(polygon_server.requests) == 1 and recorded_sleeps.delays == []
 
 
-def test_malformed_range_row_is_a_payload_error(polygon_server, polygon_client):
+@pytest.mark.parametrize(
+    ("fault", "problem", "symbol_known"),
+    [
+        (BadRow("c"), r"result 0: lacks c$", True),
+        (BadRow("T", index=3), r"result 3: lacks T$", False),
+        (BadRow("c", "95.5", index=7), r"result 7: c='95.5' is not a number$", True),
+        # bool is an int in Python; a price of True must not land as 1.0.
+        (BadRow("h", True, index=2), r"result 2: h=True is not a number$", True),
+        (BadRow("T", 42), r"result 0: T=42 is not a string$", False),
+        (BadRow("t", 1720036800000.0), r"result 0: t=1720036800000.0 is not epoch ms$", True),
+        (BadRow("t", "2024-07-03"), r"result 0: t='2024-07-03' is not epoch ms$", True),
+    ],
+    ids=lambda value: getattr(value, "key", None),
+)
+def test_a_malformed_record_is_kept_with_its_problem_and_the_rest_of_the_session_lands(
+    polygon_server, polygon_client, recorded_sleeps, fault, problem, symbol_known
+):
+    polygon_server.inject(GROUPED, fault)
+    bars = polygon_client.grouped_daily(DAY)
+    assert bars.num_rows == len(polygon_server.market.listed)
+    problems = bars[SOURCE_PROBLEM].to_pylist()
+    flagged = [i for i, value in enumerate(problems) if value is not None]
+    assert flagged == [fault.index]
+    assert re.search(re.escape(grouped_path(DAY)) + ": " + problem, problems[fault.index])
+    row = bars.slice(fault.index, 1).to_pylist()[0]
+    assert row["date"] == DAY  # the session asked for, when `t` cannot say
+    assert bool(row["symbol"]) == symbol_known
+    assert len(polygon_server.requests) == 1 and recorded_sleeps.delays == []
+
+
+def test_a_malformed_range_row_is_kept_with_its_problem(polygon_server, polygon_client):
     polygon_server.inject("/v2/aggs/ticker/AAAA/", BadRow("c"))
-    with pytest.raises(PolygonPayloadError, match=r"/v2/aggs/ticker/AAAA/.*result 0 lacks c"):
-        polygon_client.ticker_range("AAAA", DAY, DAY)
+    bars = polygon_client.ticker_range("AAAA", DAY, DAY)
+    (row,) = bars.to_pylist()
+    assert row["symbol"] == "AAAA" and row["close"] is None
+    assert row[SOURCE_PROBLEM].endswith("result 0: lacks c")
 
 
 def test_optional_and_float_counts_are_accepted(polygon_server, polygon_client):
@@ -483,7 +507,11 @@ def test_api_key_never_leaks(polygon_server, recorded_sleeps, caplog):
     attempt(None, endpoint="tickers")
     attempt(NextUrlLoop(), endpoint="tickers")
 
-    assert len(errors) == 8
+    # Every fault but the malformed row raises; that row is logged (checked key-free below).
+    assert len(errors) == 7
+    assert any(
+        record.getMessage() == "malformed record landed invalid" for record in caplog.records
+    )
     assert any("***" in str(error) for error in errors)  # the echoed key was redacted
     assert all(key not in str(error) for error in errors)
     assert key not in caplog.text

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from core.errors import ExitCode
 from core.paths import REPO_ROOT
 from core.settings import Settings, SettingsError
 from orchestration.cli import main
@@ -113,9 +114,9 @@ def test_a_bad_value_stops_the_cli_before_any_step_with_one_line(
 ) -> None:
     monkeypatch.setenv("POLYGON_HTTP_MAX_RETRIES", "-3")
     result = CliRunner().invoke(main, ["vacuum", "--dry-run"])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.USAGE == 2
     assert result.output.strip().splitlines() == [
-        "Error: POLYGON_HTTP_MAX_RETRIES must be an integer >= 0, got '-3'"
+        "error: POLYGON_HTTP_MAX_RETRIES must be an integer >= 0, got '-3'"
     ]
 
 

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from core.errors import ExitCode, OperationalError
 from ingestion.runs import OHLCV, TICKERS, RunSummary, audited
-from ingestion.watermarks import MARKET, WatermarkStore
+from ingestion.watermarks import MARKET, StoreUnavailableError, WatermarkStore
 
 BACKENDS = ["sqlite", "postgresql"]
 DAY = dt.date(2024, 6, 10)
@@ -188,9 +189,21 @@ def test_hostile_symbol_is_stored_verbatim(store: WatermarkStore, hostile: str) 
     ["mysql://etl:hunter2@db.internal/marks", "sqlite://relative.sqlite", "redis://cache:6379/0"],
 )
 def test_connect_rejects_an_unsupported_dsn_scheme(bad_dsn: str) -> None:
-    with pytest.raises(ValueError, match="unsupported watermark DSN scheme") as excinfo:
+    with pytest.raises(OperationalError, match="unsupported watermark DSN scheme") as excinfo:
         WatermarkStore.connect(bad_dsn)
     assert "hunter2" not in str(excinfo.value)
+    assert excinfo.value.exit_code == ExitCode.USAGE
+
+
+def test_an_unreachable_postgresql_is_one_line_naming_it_without_its_password() -> None:
+    # Port 1 on loopback: nothing listens, the connection is refused at once.
+    dsn = "postgresql://etl:hunter2@127.0.0.1:1/marks?connect_timeout=5"
+    with pytest.raises(StoreUnavailableError) as excinfo:
+        WatermarkStore.connect(dsn)
+    message = str(excinfo.value)
+    assert message.startswith("watermark store 127.0.0.1:1/marks is unreachable: ")
+    assert "hunter2" not in message and "\n" not in message
+    assert excinfo.value.exit_code == ExitCode.UNAVAILABLE
 
 
 def test_connect_accepts_postgres_urls_and_conninfo_strings(pg_database: str) -> None:

@@ -1,0 +1,97 @@
+"""Landing files dbt cannot read are quarantined before the build (issue 19, class 4):
+moved out of every landing glob with their reason in a manifest, never lost; the rest of
+the lake still reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from core.lake import Lake
+from ingestion.bars import BAR_SCHEMA
+from ingestion.calendar import TradingCalendar
+from ingestion.duckdb_lake import define_lake_macros
+from ingestion.landing import land_bars
+from ingestion.quarantine import check_landing
+
+NOW = dt.datetime(2025, 12, 31, 22, tzinfo=dt.UTC)
+DAY = dt.date(2025, 12, 30)
+
+
+def _bars(*symbols: str) -> pa.Table:
+    rows = [
+        {"symbol": s, "date": DAY, "open": 10.0, "high": 11.0, "low": 9.0, "close": 10.5,
+         "volume": 1000.0, "vwap": None, "transactions": 10}
+        for s in symbols
+    ]  # fmt: skip
+    return pa.Table.from_pylist(rows, schema=BAR_SCHEMA)
+
+
+def _landing_rows(lake_dir: Path) -> int:
+    with duckdb.connect() as con:
+        define_lake_macros(con, str(lake_dir))
+        return int(con.execute("select count(*) from landing_raw_ohlcv()").fetchone()[0])  # type: ignore[index]
+
+
+def _sibling(good: Path, name: str) -> Path:
+    return good.with_name(name)
+
+
+def test_unreadable_drifted_and_incomplete_files_are_set_aside_with_their_reason(
+    lake: Lake, lake_dir: Path, calendar: TradingCalendar
+) -> None:
+    good = Path(land_bars(lake, calendar, _bars("AAPL", "MSFT"), "sample", NOW).path)
+    table = pq.read_table(good)
+    bad = {
+        "garbage.parquet": b"this is not parquet at all",
+        "truncated.parquet": good.read_bytes()[:-40],
+    }
+    for name, content in bad.items():
+        _sibling(good, name).write_bytes(content)
+    drifted = table.set_column(
+        table.schema.get_field_index("close"), "close", pc.cast(table["close"], pa.string())
+    )
+    pq.write_table(drifted, _sibling(good, "drifted.parquet"))
+    pq.write_table(table.drop_columns(["close"]), _sibling(good, "no_close.parquet"))
+    originals = {
+        name: _sibling(good, name).read_bytes()
+        for name in [*bad, "drifted.parquet", "no_close.parquet"]
+    }
+    with pytest.raises(duckdb.Error):  # what dbt met: one bad file fails the whole read
+        _landing_rows(lake_dir)
+
+    result = check_landing(lake, NOW)
+
+    reasons = {Path(item.path).name: item.reason for item in result.quarantined}
+    assert set(reasons) == set(originals)
+    assert reasons["garbage.parquet"].startswith("unreadable parquet: ")
+    assert reasons["truncated.parquet"].startswith("unreadable parquet: ")
+    assert reasons["drifted.parquet"] == "column types drifted: close is string, expected double"
+    assert reasons["no_close.parquet"] == "missing required column(s) close"
+    assert result.checked == 5
+    # Nothing lost: each file is in quarantine, byte for byte, and named by the manifest.
+    for item in result.quarantined:
+        assert not Path(item.path).exists()
+        assert Path(item.moved_to).read_bytes() == originals[Path(item.path).name]
+        assert "/bronze/quarantine/raw_ohlcv/ingest_date=" in item.moved_to
+    assert result.manifest is not None
+    manifest = json.loads(Path(result.manifest).read_text())
+    assert {Path(q["path"]).name: q["reason"] for q in manifest["quarantined"]} == reasons
+    # The rest of the lake reads; the file without a price put no row anywhere.
+    assert good.exists() and _landing_rows(lake_dir) == 2
+    # A second check finds nothing more to do.
+    again = check_landing(lake, NOW)
+    assert again.quarantined == [] and again.manifest is None and again.checked == 1
+
+
+def test_a_lake_of_good_files_is_left_alone(lake: Lake, calendar: TradingCalendar) -> None:
+    land_bars(lake, calendar, _bars("AAPL"), "sample", NOW)
+    result = check_landing(lake, NOW)
+    assert (result.checked, result.quarantined, result.manifest) == (1, [], None)
