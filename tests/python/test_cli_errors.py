@@ -126,7 +126,9 @@ def test_a_bad_settings_value_is_a_usage_error(env: Path, monkeypatch: pytest.Mo
 
 def test_a_partial_fetch_exits_partial_after_printing_its_summary(env: Path) -> None:
     # The sample market ends on 2025-12-31: the sessions after it have no bars yet.
-    result = invoke("ingest", "--dataset", "ohlcv", "--from", "2025-12-30", "--to", "2026-01-05")
+    result = invoke(
+        "ingest", "--json", "--dataset", "ohlcv", "--from", "2025-12-30", "--to", "2026-01-05"
+    )
     assert result.exit_code == ExitCode.PARTIAL == 3
     summary = json.loads(result.stdout)["ohlcv"]
     assert summary["status"] == "partial" and summary["empty_sessions"] == ["2026-01-02"]
@@ -134,6 +136,6 @@ def test_a_partial_fetch_exits_partial_after_printing_its_summary(env: Path) -> 
 
 
 def test_a_good_file_still_exits_ok(env: Path) -> None:
-    result = invoke("ingest-file", str(write(env / "bars.csv", GOOD_CSV)))
+    result = invoke("ingest-file", "--json", str(write(env / "bars.csv", GOOD_CSV)))
     assert result.exit_code == ExitCode.OK, result.output
     assert json.loads(result.stdout)["rows_landed"] == 1
