@@ -70,8 +70,8 @@ from tests.python.trino_helpers import (
     table_rows,
 )
 
-# Two Trino builds take ~6 min on 2 cores (the seed alone ~45 s: dbt-trino inserts 1000
-# rows a statement); the module fixture runs inside the first test's timeout.
+# Two builds on each engine and two Athena compiles: minutes on 2 cores, more on a busy
+# machine; the module fixture runs inside the first test's timeout.
 pytestmark = [pytest.mark.trino, pytest.mark.timeout(1800)]
 
 # Through ORCA's bad print (2024-10-01: a rejected row) and NVLX's split (2024-06-10).
