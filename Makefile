@@ -29,7 +29,7 @@ SAMPLE_FROM := 2022-01-03
 TEST_ENV := LAKE_ROOT=./data/test/lake WAREHOUSE_PATH=./data/test/warehouse.duckdb \
 	WATERMARK_DSN=sqlite:///./data/test/watermarks.sqlite
 
-.PHONY: help install run package test lint pytest test-trino trino dbt-test docs bench bench-ingestion clean
+.PHONY: help install run package test lint pytest test-trino trino dbt-test docs bench bench-trino bench-ingestion clean
 
 help:
 	@echo "make run    condvest daily: land the sample, dbt build, train, predict (DuckDB, local lake)"
@@ -113,6 +113,10 @@ docs: $(STAMP)
 # Full size (10,000 x 2,520, plus 1,000 and 3,000 symbols for the plot): run by hand.
 bench: $(STAMP)
 	$(BIN)/python -m bench --results
+
+# dbt on Trino 476: full build and one daily run of 1,000 symbols x 10 years, bytes read.
+bench-trino: $(SAGEMAKER_STAMP) trino
+	$(BIN)/python -m bench.bench_trino --results
 
 bench-ingestion: $(STAMP)
 	$(BIN)/python -m bench.bench_ingestion --symbols 10000 --sessions 252

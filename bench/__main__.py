@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from bench import bench_cli, bench_daily, bench_ingestion, report
+from bench import bench_cli, bench_daily, bench_ingestion, bench_trino, report
 from bench.bench_candles import MODEL, differences
 from bench.dbt_runs import Dbt, market, run_timed
 from bench.peers import resample_agreement, run_peer, talib_signals
@@ -139,6 +139,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--seed-files", type=int, default=5_000, help="files the per-file peer reads"
     )
     parser.add_argument("--ml-years", type=int, default=2)
+    parser.add_argument(
+        "--trino-symbols",
+        type=int,
+        default=0,
+        help="also run bench.bench_trino on this many symbols (0: not)",
+    )
     parser.add_argument("--results", action="store_true", help="also copy to bench/results/")
     args = parser.parse_args(argv)
     args.out = args.out.resolve()  # handed to processes that run in the repo root
@@ -189,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         result["scaling"].append(report.scaling_point(symbols, args.sessions, point_rows))
     for path in write_outputs(result, args.out, args.results):
         print(path)
+    if args.trino_symbols:
+        trino = ["--symbols", str(args.trino_symbols), "--sessions", str(args.sessions)]
+        bench_trino.main([*trino, "--out", str(args.out), *(["--results"] * args.results)])
     if not result["agreement_ok"]:
         print("a peer's output differs from dbt's: see the JSON's agreement", file=sys.stderr)
         return 1

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from core.clock import to_millisecond
 from core.lake import Lake
 from core.layout import new_batch_id
 from ingestion.bars import (
@@ -80,7 +81,10 @@ def _land(
     source: str,
     now: dt.datetime,
 ) -> LandedBatch:
-    """Add lineage and reasons, write the batch atomically, describe what landed."""
+    """Add lineage and reasons, write the batch atomically, describe what landed. The
+    batch is stamped at `now` truncated to the millisecond, whoever's clock it comes from:
+    every engine reads such a stamp the same (core/clock.py)."""
+    now = to_millisecond(now)
     batch_id = new_batch_id(now)
     table = _lineage(rows, source, now, batch_id).append_column("invalid_reason", reasons)
     path = lake.landing_path(dataset, now.astimezone(dt.UTC).date(), batch_id)

@@ -16,8 +16,8 @@
     materialized='incremental',
     unique_key=['symbol', 'bucket_start'],
     incremental_strategy=upsert_strategy(),
-    partitioned_by=month_partitioning('bucket_start'),
-    properties=month_partitioning_properties('bucket_start'),
+    partitioned_by=date_partitioning('bucket_start'),
+    properties=date_partitioning_properties('bucket_start'),
     on_schema_change='fail',
 ) }}
 

@@ -6,8 +6,8 @@
         materialized='incremental',
         unique_key=['symbol', 'date'],
         incremental_strategy=upsert_strategy(),
-        partitioned_by=month_partitioning('date'),
-        properties=month_partitioning_properties('date'),
+        partitioned_by=date_partitioning('date'),
+        properties=date_partitioning_properties('date'),
         on_schema_change='append_new_columns',
         full_refresh=false,
     )

@@ -64,6 +64,8 @@ class MotoAthena:
     """The AWS side dbt-athena sees: S3 buckets, an Athena workgroup, Glue databases."""
 
     endpoint_url: str
+    # DBT_SCHEMA_PREFIX of the compile: its Glue databases are <prefix>landing, ...
+    schema_prefix: str = ""
 
     def client(self, service: AwsService) -> Any:
         return boto3.client(
@@ -92,7 +94,7 @@ class MotoAthena:
         )
         glue = self.client("glue")
         for database in DATABASES:
-            glue.create_database(DatabaseInput={"Name": database})
+            glue.create_database(DatabaseInput={"Name": self.schema_prefix + database})
 
     def register_iceberg_table(self, schema: str, name: str) -> None:
         """A Glue table as dbt-athena creates it for an Iceberg model (enough for lookups)."""
@@ -150,8 +152,9 @@ def compile_for_athena(tmp: Path, aws: MotoAthena) -> AthenaCompile:
             "ATHENA_S3_STAGING_DIR": aws.staging_dir,
             "ATHENA_S3_DATA_DIR": aws.data_dir,
             "ATHENA_CATALOG": CATALOG,
-            "ATHENA_SCHEMA": TARGET_SCHEMA,
+            "ATHENA_SCHEMA": aws.schema_prefix + TARGET_SCHEMA,
             "ATHENA_WORKGROUP": WORKGROUP,
+            "DBT_SCHEMA_PREFIX": aws.schema_prefix,
         }
     )
     for name in _AWS_VARS_TO_DROP:

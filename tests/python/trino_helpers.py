@@ -85,3 +85,12 @@ def table_rows(server: TrinoServer, schema_prefix: str, table: str) -> tuple[lis
     ]
     rows = execute(server, f"select {', '.join(columns)} from {server.catalog}.{schema}.{name}")
     return columns, [tuple(row) for row in rows]
+
+
+def query(server: TrinoServer, sql: str) -> tuple[list[str], list[tuple]]:
+    """The column names and rows of one query."""
+    with server.connect() as conn:
+        cursor = conn.cursor()
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+        return [column[0] for column in cursor.description], [tuple(row) for row in rows]
