@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from pyathena.connection import Connection
 
 KEY_COLUMNS = ("symbol", "date", "session_index")
-LABEL_COLUMNS = ("forward_return", "label_up", "label_end_date")
+# `label_horizon` is the sessions ahead the label looks, as dbt's var `ml_label_horizon` built
+# it: the one owner of the horizon, which training reads from the rows (see label_horizon).
+LABEL_COLUMNS = ("forward_return", "label_up", "label_end_date", "label_horizon")
 # When the bar landed and when dbt wrote the row: lineage for incremental builds, not features.
 LINEAGE_COLUMNS = ("ingested_at", "built_at")
 TABLE_NAME = "ml_features"
@@ -53,6 +55,33 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["label_up"].notna()]
 
 
+def label_horizon(frame: pd.DataFrame) -> int:
+    """The label horizon the rows were built with (their `label_horizon` column): one value.
+
+    dbt's var `ml_label_horizon` is its only owner; training reads it here rather than
+    keeping a default of its own that could disagree with the labels."""
+    _require_columns(frame, ["label_horizon"])
+    values = sorted({int(value) for value in frame["label_horizon"].dropna().unique()})
+    if len(values) != 1:
+        raise FeatureError(
+            f"label_horizon must hold one value, found {values or 'none'}: rebuild "
+            "gold.ml_features with one ml_label_horizon (dbt build --full-refresh)"
+        )
+    return values[0]
+
+
+def known_as_of(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The rows as they were known at `as_of`'s close: features dated on or before it, and
+    labels only where their horizon had ended by then (`label_end_date <= as_of`); a later
+    label is nulled, as it was still pending that day."""
+    cutoff = pd.Timestamp(as_of)
+    rows = frame[frame["date"] <= cutoff].copy()
+    pending = ~(rows["label_end_date"] <= cutoff)
+    rows.loc[pending, ["forward_return", "label_up"]] = np.nan
+    rows.loc[pending, "label_end_date"] = pd.NaT
+    return rows
+
+
 def validate_training_frame(frame: pd.DataFrame) -> list[str]:
     """Raise FeatureError unless `frame` can be trained on; return its feature columns."""
     _require_rows(frame, "training")
@@ -62,6 +91,7 @@ def validate_training_frame(frame: pd.DataFrame) -> list[str]:
         raise FeatureError("the feature table has no feature columns besides keys and labels")
     _require_numeric(frame, columns)
     _require_unique_keys(frame)
+    label_horizon(frame)
     rows = labelled(frame)
     if rows.empty:
         raise FeatureError(
@@ -160,6 +190,8 @@ def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
     for column in ("forward_return", "label_up"):
         if column in frame.columns:
             frame[column] = frame[column].astype(np.float64)
+    if "label_horizon" in frame.columns:
+        frame["label_horizon"] = frame["label_horizon"].astype(np.int64)
     if "label_end_date" in frame.columns:
         frame["label_end_date"] = pd.to_datetime(frame["label_end_date"]).astype("datetime64[ns]")
     return frame

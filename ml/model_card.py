@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ml.verdict import edge_verdict
+
 
 def model_card(metrics: Mapping[str, Any]) -> str:
     """A short human summary of metrics.json."""
@@ -29,7 +31,8 @@ def model_card(metrics: Mapping[str, Any]) -> str:
         "## Data",
         "",
         f"- `gold.ml_features`: {data['rows']:,} rows, {data['symbols']:,} symbols, "
-        f"{data['first_date']} .. {data['last_date']}; trained through {data['trained_through']}.",
+        f"{data['first_date']} .. {data['last_date']}; trained through {data['trained_through']}; "
+        f"knew nothing after {data.get('as_of', data['last_date'])}.",
         f"- Sampling: {sampled}.",
         f"- Features ({len(metrics['feature_columns'])}): "
         + ", ".join(f"`{column}`" for column in metrics["feature_columns"]),
@@ -71,6 +74,8 @@ def model_card(metrics: Mapping[str, Any]) -> str:
     ]
     lines += [
         "",
+        f"**Verdict** ({edge_verdict(metrics)['verdict']}).",
+        "",
         "## Intended use and limits",
         "",
         f"- Ranks symbols each day by the chance of rising over the next {horizon} sessions, "
@@ -78,7 +83,7 @@ def model_card(metrics: Mapping[str, Any]) -> str:
         "liquidity and position sizing.",
         "- Only as good as its margin over the baselines above; markets drift, so retrain "
         "and compare regularly. Predictions for dates up to the trained-through date are "
-        "in-sample.",
+        "in-sample: `condvest predict` never scores a date before the as-of date with it.",
         "- Prediction needs exactly the feature columns above, with no NaN or infinite "
         "values; rows are never dropped or imputed.",
         "",

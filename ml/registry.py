@@ -35,6 +35,8 @@ BUNDLE_KEYS = ("model", "feature_columns", "horizon", "version", "trained_throug
 
 # A version names a lake directory (and a predictions partition): no separators, no dots first.
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# The registry's own names: `<YYYYMMDD>T<HHMMSS>Z-<8 hex>`.
+_VERSION_TIME = re.compile(r"^(\d{8})T\d{6}Z-")
 
 
 class ModelNotFoundError(LookupError):
@@ -162,3 +164,56 @@ def _check_bundle(bundle: object, where: str) -> dict[str, Any]:
     if not isinstance(bundle, dict) or not set(BUNDLE_KEYS) <= bundle.keys():
         raise RegistryError(f"{where} is not a model bundle with keys {', '.join(BUNDLE_KEYS)}")
     return bundle
+
+
+class LookAheadError(RegistryError):
+    """A model would score a date before the last date it learned from."""
+
+
+def knew_through(lake: Lake, version: str) -> dt.date:
+    """The last date a published version learned anything from: metrics.json `data.as_of`.
+
+    Versions trained before `as_of` was recorded trained on the whole feature table, so what
+    they knew ends at its last row, `data.last_date`."""
+    directory = lake.path(MODELS_PREFIX, check_version(version))
+    if not lake.exists(f"{directory}/{SUCCESS_MARKER}"):
+        raise ModelNotFoundError(f"model version {version} is not published")
+    metrics = f"{directory}/{METRICS_FILE}"
+    data = (json.loads(lake.read_bytes(metrics)).get("data") or {}) if lake.exists(metrics) else {}
+    known = data.get("as_of") or data.get("last_date")
+    if known:
+        return dt.date.fromisoformat(known)
+    # No record: a version named by its training time knew nothing after that day.
+    stamp = _VERSION_TIME.match(version)
+    if stamp:
+        return dt.datetime.strptime(stamp.group(1), "%Y%m%d").date()
+    raise RegistryError(
+        f"{lake.display(metrics)} records neither data.as_of nor data.last_date, and the "
+        f"version {version} is not named by its time: the model cannot be placed in time"
+    )
+
+
+def model_timeline(lake: Lake) -> list[tuple[dt.date, str]]:
+    """Every published version with the last date it knew, in the order they could be used."""
+    return sorted((knew_through(lake, version), version) for version in published_versions(lake))
+
+
+def model_for_date(timeline: list[tuple[dt.date, str]], day: dt.date) -> str | None:
+    """The model that existed at `day`'s close: of the versions that knew nothing after `day`,
+    the one that knew the most (the later version on a tie); None when there is none.
+
+    A model trained as of `day` may score `day`: its labels all ended by that close, and
+    the row it scores looks forward from it."""
+    eligible = [version for known, version in timeline if known <= day]
+    return eligible[-1] if eligible else None
+
+
+def check_not_ahead(lake: Lake, version: str, day: dt.date) -> None:
+    """Raise LookAheadError if `version` learned from anything after `day`."""
+    known = knew_through(lake, version)
+    if known > day:
+        raise LookAheadError(
+            f"model {version} learned from data through {known.isoformat()}, after "
+            f"{day.isoformat()}: scoring that date with it would look ahead; omit the version "
+            f"(the model of the date is chosen) or train one with --as-of {day.isoformat()}"
+        )

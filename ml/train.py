@@ -17,11 +17,12 @@ import argparse
 import csv
 import datetime as dt
 import json
+import logging
 import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,15 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 
 from core.clock import UTC
-from ml.features import labelled, read_parquet_dir, validate_training_frame
+from core.logs import configure_cli
+from ml.features import (
+    FeatureError,
+    known_as_of,
+    label_horizon,
+    labelled,
+    read_parquet_dir,
+    validate_training_frame,
+)
 from ml.metrics import (
     METRIC_NAMES,
     MOMENTUM_COLUMN,
@@ -42,6 +51,8 @@ from ml.metrics import (
 from ml.model_card import model_card
 from ml.registry import METRICS_FILE, MODEL_FILE, check_version, fingerprint, new_version
 from ml.validation import Fold, walk_forward_folds
+
+log = logging.getLogger(__name__)
 
 MODEL_TYPES = ("random_forest", "hist_gradient_boosting")
 CHANNEL_ENV = "SM_CHANNEL_TRAIN"
@@ -66,9 +77,11 @@ class TrainingError(ValueError):
 @dataclass(frozen=True)
 class Hyperparameters:
     model: str = "best"
-    horizon: int = 5
+    # None: the rows' label_horizon (dbt's ml_label_horizon owns it); given, it must agree.
+    horizon: int | None = None
     folds: int = 4
-    embargo: int = 5
+    # None: the horizon.
+    embargo: int | None = None
     seed: int = 7
     n_estimators: int = 200
     max_samples: int = 50_000
@@ -89,7 +102,8 @@ class Hyperparameters:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Hyperparameters:
         """Checked hyperparameters from `{"n_estimators": 50}` (or `"n-estimators"`, or
-        strings, as SageMaker passes them); the embargo defaults to the horizon."""
+        strings, as SageMaker passes them); the embargo defaults to the horizon, and the
+        horizon to the rows' (see `resolved`)."""
         types = {field.name: field.type for field in fields(cls)}
         names = {name: name.replace("-", "_") for name in values}
         unknown = sorted(name for name, field in names.items() if field not in types)
@@ -98,24 +112,41 @@ class Hyperparameters:
         typed: dict[str, Any] = {}
         for name, value in values.items():
             field = names[name]
-            kind = {"int": int, "float": float}.get(str(types[field]), str)
+            declared = str(types[field]).removesuffix(" | None")
+            kind = {"int": int, "float": float}.get(declared, str)
             try:
                 typed[field] = kind(value)
             except (TypeError, ValueError):
                 raise TrainingError(
                     f"--{field.replace('_', '-')} must be {kind.__name__}, got {value!r}"
                 ) from None
-        typed.setdefault("embargo", typed.get("horizon", cls.horizon))
+        if "horizon" in typed:
+            typed.setdefault("embargo", typed["horizon"])
         return cls(**typed)._checked()
+
+    def resolved(self, horizon: int) -> Hyperparameters:
+        """These hyperparameters for rows built with label horizon `horizon`: the horizon
+        taken from the rows (a given one must agree), the embargo defaulting to it."""
+        if self.horizon is not None and self.horizon != horizon:
+            raise TrainingError(
+                f"--horizon {self.horizon} disagrees with the feature rows' label_horizon "
+                f"{horizon} (dbt var ml_label_horizon): drop --horizon, or rebuild "
+                "gold.ml_features with the horizon you want"
+            )
+        embargo = horizon if self.embargo is None else self.embargo
+        return replace(self, horizon=horizon, embargo=embargo)._checked()
 
     def _checked(self) -> Hyperparameters:
         if self.model not in (*MODEL_TYPES, "best"):
             raise TrainingError(f"--model must be one of {', '.join(MODEL_TYPES)}, best")
         positive = ("horizon", "folds", "n_estimators", "max_samples", "max_depth")
         for name in (*positive, "min_samples_leaf", "max_iter", "top_k", "max_train_rows"):
-            if getattr(self, name) < 1:
+            value = getattr(self, name)
+            if value is not None and value < 1:
                 raise TrainingError(f"--{name.replace('_', '-')} must be at least 1")
-        if self.embargo < self.horizon:
+        if self.embargo is not None and self.embargo < 0:
+            raise TrainingError("--embargo must not be negative")
+        if self.embargo is not None and self.horizon is not None and self.embargo < self.horizon:
             raise TrainingError(
                 f"--embargo {self.embargo} is shorter than --horizon {self.horizon}: training "
                 "labels would overlap the validation period"
@@ -137,7 +168,11 @@ def _parser() -> argparse.ArgumentParser:
         parser.add_argument(*dict.fromkeys(spellings), **kwargs)
 
     option("model", choices=[*MODEL_TYPES, "best"], default=defaults.model)
-    option("horizon", type=int, default=defaults.horizon, help="label horizon in sessions")
+    option(
+        "horizon",
+        type=int,
+        help="label horizon in sessions (default: the rows' label_horizon; must agree with it)",
+    )
     option("folds", type=int, default=defaults.folds)
     option("embargo", type=int, help="sessions dropped before each validation block (>= horizon)")
     option("seed", type=int, default=defaults.seed)
@@ -202,8 +237,9 @@ class TrainingSet:
     """The labelled rows as arrays, and what the model card says about the data."""
 
     version: str
+    horizon: int
     columns: list[str]
-    data: dict[str, Any]  # rows, symbols, first and last date, sampling
+    data: dict[str, Any]  # rows, symbols, first and last date, as_of, sampling
     x: np.ndarray
     y: np.ndarray
     dates: np.ndarray
@@ -211,21 +247,41 @@ class TrainingSet:
     momentum: np.ndarray | None
 
 
-def prepare(frame: pd.DataFrame, params: Hyperparameters, now: dt.datetime) -> TrainingSet:
+def prepare(
+    frame: pd.DataFrame,
+    params: Hyperparameters,
+    now: dt.datetime,
+    as_of: dt.date | None = None,
+) -> TrainingSet:
     """Check `frame` (`gold.ml_features` rows), sample its labelled rows and take the arrays
     training needs. The version is `params.version`, else `now` and a fingerprint of the
-    data and hyperparameters."""
+    data and hyperparameters.
+
+    With `as_of`, train as the model would have been trained at that date's close: only
+    rows dated on or before it, and only the labels known by then (see `known_as_of`); the
+    version's time is then the as-of date, so versions sort by what they knew. Either way
+    metrics.json records `data.as_of`, the last date the model knew anything about:
+    `ml.registry.model_for_date` never scores an earlier date with it."""
+    if as_of is not None:
+        frame = known_as_of(frame, as_of)
+        if frame.empty:
+            raise FeatureError(f"no feature rows on or before --as-of {as_of.isoformat()}")
     columns = validate_training_frame(frame)
-    version = params.version or new_version(now, fingerprint(frame, params.identity()))
+    params = params.resolved(label_horizon(frame))
+    knew_through = as_of or pd.Timestamp(frame["date"].max()).date()
+    named_at = dt.datetime.combine(as_of, dt.time(), UTC) if as_of else now
+    version = params.version or new_version(named_at, fingerprint(frame, params.identity()))
     rows, sampling = _sample(labelled(frame), params.max_train_rows, params.seed)
     return TrainingSet(
         version=version,
+        horizon=label_horizon(frame),
         columns=columns,
         data={
             "rows": len(frame),
             "symbols": int(frame["symbol"].nunique()),
             "first_date": _iso(frame["date"].min()),
             "last_date": _iso(frame["date"].max()),
+            "as_of": knew_through.isoformat(),
             "sampling": sampling,
         },
         x=rows[columns].to_numpy(dtype=np.float32),
@@ -238,17 +294,21 @@ def prepare(frame: pd.DataFrame, params: Hyperparameters, now: dt.datetime) -> T
     )
 
 
-def fit(frame: pd.DataFrame, params: Hyperparameters, now: dt.datetime) -> TrainedModel:
-    """Validate walk-forward, then fit the chosen model on every labelled row of `frame`.
-    No I/O: `write_artifacts` stores the result."""
-    return fit_set(prepare(frame, params, now), params)
+def fit(
+    frame: pd.DataFrame, params: Hyperparameters, now: dt.datetime, as_of: dt.date | None = None
+) -> TrainedModel:
+    """Validate walk-forward, then fit the chosen model on every labelled row of `frame`
+    (known at `as_of`, when given). No I/O: `write_artifacts` stores the result."""
+    return fit_set(prepare(frame, params, now, as_of), params)
 
 
 def fit_set(training: TrainingSet, params: Hyperparameters) -> TrainedModel:
     """`fit` on prepared arrays (a caller that drops its frame first needs less memory:
     at full scale the frame is GBs)."""
+    params = params.resolved(training.horizon)
+    embargo = training.horizon if params.embargo is None else params.embargo
     x, y, dates, label_ends = training.x, training.y, training.dates, training.label_ends
-    folds = walk_forward_folds(dates, params.folds, params.embargo)
+    folds = walk_forward_folds(dates, params.folds, embargo)
     timings: dict[str, float] = {}
     candidates = list(MODEL_TYPES) if params.model == "best" else [params.model]
     scores, baselines = _walk_forward(
@@ -342,6 +402,7 @@ def _walk_forward(
     """Per-fold validation metrics of each candidate and of the baselines."""
     scores: dict[str, list[dict[str, float]]] = {name: [] for name in candidates}
     baselines: dict[str, list[dict[str, float]]] = {}
+    steps = len(folds) * len(candidates)
     for fold in folds:
         train, valid = fold.train_mask(dates, label_ends), fold.validation_mask(dates)
         _require_both_classes(fold, y[train], "training")
@@ -358,8 +419,9 @@ def _walk_forward(
             scores[name].append(
                 evaluate(y[valid], probability, dates[valid], threshold=0.5, top_k=params.top_k)
             )
-            timings[f"{name}_fold_{fold.index}_seconds"] = time.perf_counter() - tick
-            _print_fold(name, fold.index, scores[name][-1])
+            seconds = time.perf_counter() - tick
+            timings[f"{name}_fold_{fold.index}_seconds"] = seconds
+            _log_fold(name, fold, len(folds), steps, seconds, scores)
     return scores, baselines
 
 
@@ -442,10 +504,32 @@ def _summary(results: list[dict[str, float]]) -> dict[str, Any]:
     return {"folds": [_rounded(r) for r in results], "mean": _rounded(mean_metrics(results))}
 
 
-def _print_fold(name: str, index: int, result: Mapping[str, float]) -> None:
-    # Deliberately unlike the metric lines, so the regexes only see the chosen model's means.
-    values = " ".join(f"{metric} {result[metric]:.4f}" for metric in METRIC_NAMES)
-    print(f"fold {index} {name}: {values}", file=sys.stderr, flush=True)
+def _log_fold(
+    name: str,
+    fold: Fold,
+    folds: int,
+    steps: int,
+    seconds: float,
+    scores: Mapping[str, list[dict[str, float]]],
+) -> None:
+    """Progress: one line per fitted fold (`fold 2/4 random_forest`), its metrics as fields.
+    Deliberately unlike the metric lines, so the regexes only see the chosen model's means."""
+    result = scores[name][-1]
+    done = sum(len(results) for results in scores.values())
+    log.info(
+        "fold %d/%d %s: auc %.4f",
+        fold.index + 1,
+        folds,
+        name,
+        result["auc"],
+        extra={
+            "fold": f"{fold.index + 1}/{folds}",
+            "model": name,
+            "step": f"{done}/{steps}",
+            "seconds": round(seconds, 2),
+            **{metric: round(result[metric], 4) for metric in METRIC_NAMES},
+        },
+    )
 
 
 def _print_metrics(metrics: Mapping[str, Any]) -> None:
@@ -476,4 +560,6 @@ def _write_outputs(output_dir: Path, metrics: Mapping[str, Any], timings: dict[s
 
 
 if __name__ == "__main__":
+    # Script mode (SageMaker): the fold progress lines go to the job's log on stderr.
+    configure_cli(verbose=True)
     main()

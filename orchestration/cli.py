@@ -258,39 +258,75 @@ TARGET = click.option(
 )
 
 
+HYPERPARAMETER_OPTIONS = (
+    click.option(
+        "--model",
+        type=click.Choice(["best", "random_forest", "hist_gradient_boosting"]),
+        default="best",
+        show_default=True,
+        help="best: validate both, keep the higher mean AUC.",
+    ),
+    click.option(
+        "--horizon",
+        type=int,
+        help="Label horizon in sessions; default and check: gold.ml_features.label_horizon "
+        "(dbt's ml_label_horizon). The embargo is at least this.",
+    ),
+    click.option("--seed", type=int, default=7, show_default=True),
+    click.option("--max-train-rows", type=int, help="Sample the labelled rows above this many."),
+)
+
+
+def _hyperparameters(
+    model: str, horizon: int | None, seed: int, max_train_rows: int | None
+) -> dict[str, Any]:
+    hyperparameters: dict[str, Any] = {"model": model, "seed": seed}
+    if horizon is not None:
+        hyperparameters["horizon"] = horizon
+    if max_train_rows:
+        hyperparameters["max_train_rows"] = max_train_rows
+    return hyperparameters
+
+
+def _with_hyperparameters(command: Any) -> Any:
+    for option in reversed(HYPERPARAMETER_OPTIONS):
+        command = option(command)
+    return command
+
+
+DAY = click.DateTime(["%Y-%m-%d"])
+
+
 @main.command()
 @TARGET
+@_with_hyperparameters
 @click.option(
-    "--model",
-    type=click.Choice(["best", "random_forest", "hist_gradient_boosting"]),
-    default="best",
-    show_default=True,
-    help="best: validate both, keep the higher mean AUC.",
+    "--as-of",
+    type=DAY,
+    help="Train as at this date's close: its features and the labels known by then only.",
 )
-@click.option(
-    "--horizon",
-    type=int,
-    default=5,
-    show_default=True,
-    help="Label horizon in sessions: dbt's ml_label_horizon (the embargo is at least this).",
-)
-@click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--max-train-rows", type=int, help="Sample the labelled rows above this many.")
 @JSON
 def train(
-    target: str, model: str, horizon: int, seed: int, max_train_rows: int | None, as_json: bool
+    target: str,
+    model: str,
+    horizon: int | None,
+    seed: int,
+    max_train_rows: int | None,
+    as_of: dt.datetime | None,
+    as_json: bool,
 ) -> None:
     """Train on gold.ml_features through the SageMaker entry point; publish the model."""
     from core.clock import utcnow
     from core.lake import Lake
     from orchestration.ml_steps import train_from_store
 
-    hyperparameters: dict[str, Any] = {"model": model, "horizon": horizon, "seed": seed}
-    if max_train_rows:
-        hyperparameters["max_train_rows"] = max_train_rows
     try:
         result = train_from_store(
-            _feature_store(target), Lake.open(_settings().lake_root), hyperparameters, utcnow()
+            _feature_store(target),
+            Lake.open(_settings().lake_root),
+            _hyperparameters(model, horizon, seed, max_train_rows),
+            utcnow(),
+            as_of=as_of.date() if as_of else None,
         )
     except ValueError as exc:  # bad features, hyperparameters, folds or registry state
         raise click.ClickException(str(exc)) from None
@@ -299,23 +335,87 @@ def train(
 
 @main.command()
 @TARGET
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: latest.")
-@click.option("--model-version", help="Default: the latest published model.")
+@click.option("--date", "day", type=DAY, help="Default: latest.")
+@click.option("--from", "start", type=DAY, help="First date of a range (with --to).")
+@click.option("--to", "end", type=DAY, help="Last date of a range (with --from).")
+@click.option("--model-version", help="Default: the model of the date's time.")
 @JSON
-def predict(target: str, day: dt.datetime | None, model_version: str | None, as_json: bool) -> None:
-    """Score one session's features with a published model into gold/predictions/."""
+def predict(
+    target: str,
+    day: dt.datetime | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    model_version: str | None,
+    as_json: bool,
+) -> None:
+    """Score features with published models into gold/predictions/.
+
+    One date (--date, default the latest), or every date of --from .. --to; each date is
+    scored by the model of its time, one that learned nothing after it (out of sample).
+    """
     from core.clock import utcnow
     from core.lake import Lake
     from ml.registry import ModelNotFoundError
-    from orchestration.ml_steps import predict_from_store
+    from orchestration.ml_steps import predict_from_store, predict_range
+
+    if bool(start) != bool(end):
+        raise click.UsageError("--from and --to go together")
+    if start and (day or model_version):
+        raise click.UsageError("--from/--to choose each date's model: no --date or --model-version")
+    store, lake = _feature_store(target), Lake.open(_settings().lake_root)
+    try:
+        if start and end:
+            result = predict_range(store, lake, now=utcnow(), start=start.date(), end=end.date())
+        else:
+            result = predict_from_store(
+                store, lake, now=utcnow(), date=day.date() if day else None, version=model_version
+            )
+    except (ValueError, ModelNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _emit(result, as_json, predict_text)
+
+
+@main.command("track-record")
+@TARGET
+@_with_hyperparameters
+@click.option("--from", "start", type=DAY, required=True, help="First date to score.")
+@click.option("--to", "end", type=DAY, required=True, help="Last date to score.")
+@click.option(
+    "--every",
+    type=click.Choice(["month", "week"]),
+    default="month",
+    show_default=True,
+    help="Train a model as of the eve of each period.",
+)
+@JSON
+def track_record(
+    target: str,
+    model: str,
+    horizon: int | None,
+    seed: int,
+    max_train_rows: int | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    every: str,
+    as_json: bool,
+) -> None:
+    """Backfill an out-of-sample track record: train as of the eve of each period of
+    --from .. --to (models already published for a date are reused), then score every date
+    with the model of its time. Then `dbt build --select stg_ml__predictions+`."""
+    from core.clock import utcnow
+    from core.lake import Lake
+    from ml.registry import ModelNotFoundError
+    from orchestration.ml_steps import walk_forward_track_record
 
     try:
-        result = predict_from_store(
+        result = walk_forward_track_record(
             _feature_store(target),
             Lake.open(_settings().lake_root),
+            _hyperparameters(model, horizon, seed, max_train_rows),
             now=utcnow(),
-            date=day.date() if day else None,
-            version=model_version,
+            start=start.date(),
+            end=end.date(),
+            every=every,
         )
     except (ValueError, ModelNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -113,7 +113,11 @@ class LocalSteps:
         model_dir = self.scratch / "model"
         shutil.rmtree(model_dir, ignore_errors=True)
         result = train_to_dir(
-            self._features(), {"model": "best", "version": version}, self.now(), model_dir
+            self._features(),
+            {"model": "best", "version": version},
+            self.now(),
+            model_dir,
+            as_of=dt.date.fromisoformat(document["run"]["date"]),
         )
         return {"version": version, "model_dir": str(model_dir), "metrics": result["metrics"]}
 

@@ -23,7 +23,7 @@ from core.lake import Lake
 from core.layout import PREDICTIONS_PREFIX
 from core.settings import Settings
 from ingestion.calendar import NEW_YORK, TradingCalendar
-from ml.registry import published_versions
+from ml.registry import model_for_date, model_timeline, published_versions
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 # SageMaker job names: at most 63 characters of letters, digits and hyphens; the longest
@@ -130,7 +130,8 @@ def resolve_run(
         # A re-run of a training day scores with the model that day trained.
         model_version = daily_version
     else:
-        model_version = versions[-1] if versions else None
+        # The model of the day's time: a past day is never scored by a later model.
+        model_version = model_for_date(model_timeline(lake), day)
     predict = (
         is_session
         and model_version is not None

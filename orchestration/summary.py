@@ -21,6 +21,7 @@ from core.layout import PREDICTIONS_PREFIX
 from ingestion.watermarks import RunRecord, WatermarkStore
 from ml.predict import TOP_PREDICTIONS
 from ml.registry import METRICS_FILE, MODELS_PREFIX
+from ml.verdict import edge_verdict
 from orchestration import asl
 from orchestration.notify import NotifySettings, notify
 
@@ -68,7 +69,11 @@ def model_metrics(lake: Lake, version: str | None) -> dict[str, Any] | None:
             metrics = json.loads(stream.read())
     except (FileNotFoundError, OSError):
         return None
-    return {"model_type": metrics.get("model_type"), "validation": metrics.get("chosen")}
+    return {
+        "model_type": metrics.get("model_type"),
+        "validation": metrics.get("chosen"),
+        "against_baselines": edge_verdict(metrics) if metrics.get("baselines") else None,
+    }
 
 
 def last_completed_step(steps: Mapping[str, Any], order: list[str]) -> str | None:

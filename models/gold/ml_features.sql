@@ -145,6 +145,8 @@ features as (
             when rolling.forward_return > 0 then 1
             when rolling.forward_return <= 0 then 0
         end as label_up,
+        -- the horizon's one owner is the var: training reads it from here
+        cast({{ horizon }} as integer) as label_horizon,
         rolling.ingested_at,
         {{ built_at() }} as built_at
     from rolling

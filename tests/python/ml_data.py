@@ -101,6 +101,7 @@ def feature_frame(
     ends = np.concatenate([dates[horizon:], np.full(horizon, np.datetime64("NaT"), "M8[ns]")])
     columns["label_end_date"] = np.repeat(ends, symbols)
     columns["label_up"] = np.where(unlabelled, np.nan, (forward > 0).astype(np.float64))
+    columns["label_horizon"] = np.full(sessions * symbols, horizon, dtype=np.int64)
     return pd.DataFrame(columns)
 
 
@@ -112,6 +113,7 @@ def feature_table(frame: pd.DataFrame) -> pa.Table:
         "session_index": pa.int32(),
         "label_up": pa.int32(),
         "label_end_date": pa.date32(),
+        "label_horizon": pa.int32(),
     }
     for name, type_ in casts.items():
         table = table.set_column(table.schema.get_field_index(name), name, table[name].cast(type_))

@@ -9,6 +9,7 @@ while the later features and the labels that look past CUTOFF must.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 
 import duckdb
@@ -18,10 +19,13 @@ import pyarrow.dataset as ds
 import pytest
 
 from core.lake import Lake
+from core.paths import REPO_ROOT
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.landing import land_bars
 from ingestion.sample_market import SAMPLE_END, SampleMarket
 from ingestion.watermarks import WatermarkStore
+from ml.features import DuckDBFeatureStore
+from orchestration.ml_steps import walk_forward_track_record
 from tests.python.dbt_helpers import content_sql, dbt
 
 START = dt.date(2024, 1, 2)
@@ -86,6 +90,8 @@ def built(tmp_path_factory, calendar):
         "changed": _features(tmp / "changed.duckdb"),
         "incremental": _features(tmp / "incremental.duckdb"),
         "restated": restated,
+        "tmp": tmp,
+        "lake": lake_dir,
     }
 
 
@@ -128,3 +134,51 @@ def test_labels_are_null_only_for_the_last_bars_of_each_symbol(built):
         assert not missing[: max(0, len(rows) - HORIZON)].any()
         assert missing[-HORIZON:].all()
     assert table["label_up"].dropna().isin([0, 1]).all()
+
+
+def test_the_rows_carry_the_label_horizon_dbts_var_built_them_with(built):
+    """The horizon's one owner is the var; training reads it from these rows."""
+    project = (REPO_ROOT / "dbt_project.yml").read_text()
+    var = re.search(r"^\s+ml_label_horizon: (\d+)$", project, re.MULTILINE)
+    assert var, "dbt_project.yml sets vars.ml_label_horizon"
+    horizon = int(var.group(1))
+    assert set(built["original"]["label_horizon"].to_pylist()) == {horizon} == {HORIZON}
+
+
+def test_an_out_of_sample_track_record_feeds_prediction_performance(built):
+    """Train as of each month's eve, score every date with the model of its time, and the
+    mart's numbers are those of gold.predictions' realized rows (the dbt build also runs the
+    mart's unit test)."""
+    tmp, lake_dir = built["tmp"], built["lake"]
+    warehouse = tmp / "original.duckdb"
+    lake = Lake.open(str(lake_dir))
+    fast = {"model": "random_forest", "n_estimators": 10, "max_depth": 4, "min_samples_leaf": 20}
+    now = dt.datetime(2026, 12, 4, 21, 0, tzinfo=dt.UTC)
+    start = dt.date(2025, 10, 1)
+    result = walk_forward_track_record(
+        DuckDBFeatureStore(warehouse), lake, fast, now=now, start=start, end=SAMPLE_END
+    )
+    assert [m["as_of"] for m in result["trained"]] == ["2025-09-30", "2025-10-31", "2025-11-30"]
+    assert result["failed"] == [] and result["predictions"]["skipped_no_model_of_their_time"] == []
+    # dim_symbol and its parents: the module built +ml_features only
+    selection = ("--select", "+dim_symbol", "stg_ml__predictions+", "--indirect-selection")
+    dbt(tmp, lake_dir, warehouse, "build", *selection, "cautious")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        predictions = con.execute("select * from gold.predictions").df()
+        mart = con.execute("select * from gold.prediction_performance order by date").df()
+    dates = sorted(predictions["date"].unique())
+    assert len(dates) == result["predictions"]["dates_scored"] > 60
+    realized = predictions[predictions["realized_up"].notna()]
+    # only realized labels: the last HORIZON sessions have none yet, and no row
+    assert list(mart["date"]) == sorted(realized["date"].unique()) == dates[:-HORIZON]
+    for row in mart.itertuples():
+        day = realized[realized["date"] == row.date]
+        top = day[day["rank_in_day"] <= 10]
+        assert row.symbols_scored == (predictions["date"] == row.date).sum()
+        assert row.symbols_realized == len(day)
+        assert row.hit_rate == pytest.approx(day["is_correct"].mean())
+        assert row.top_k_forward_return == pytest.approx(top["realized_forward_return"].mean())
+        assert row.market_forward_return == pytest.approx(day["realized_forward_return"].mean())
+        assert row.top_k_excess_return == pytest.approx(
+            row.top_k_forward_return - row.market_forward_return
+        )

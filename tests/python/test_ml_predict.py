@@ -237,9 +237,12 @@ def test_train_and_predict_from_a_duckdb_warehouse(tmp_path: Path, frame: pd.Dat
     assert f"gold/predictions/model_version={version}/date={last}/" in written
     assert len(result["top"]) == 5
 
+    # An early date: both models learned from its future, so neither may score it.
     day = pd.Timestamp(sorted(frame["date"].unique())[3]).date()
-    result = predict_from_store(store, lake, now=NOW, date=day)
-    assert (result["version"], result["date"]) == (again["version"], day.isoformat())
+    with pytest.raises(registry.ModelNotFoundError, match="learned only from data up to"):
+        predict_from_store(store, lake, now=NOW, date=day)
+    with pytest.raises(registry.LookAheadError, match="would look ahead"):
+        predict_from_store(store, lake, now=NOW, date=day, version=version)
 
     with pytest.raises(
         FeatureError, match=f"no feature rows for 2024-01-06; the latest feature date is {last}"

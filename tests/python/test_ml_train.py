@@ -244,7 +244,14 @@ def test_hyperparameters_from_a_mapping_or_sagemaker_arguments() -> None:
     args = train.hyperparameter_args({"n_estimators": 50, "max-depth": 3, "model": "best"})
     assert args == ["--n-estimators", "50", "--max-depth", "3", "--model", "best"]
     params = train.parse_hyperparameters(args)
-    assert (params.n_estimators, params.max_depth, params.embargo) == (50, 3, 5)
+    # No horizon given: the rows' label_horizon decides it, and the embargo follows it.
+    assert (params.n_estimators, params.max_depth, params.horizon, params.embargo) == (
+        50,
+        3,
+        None,
+        None,
+    )
+    assert (params.resolved(5).horizon, params.resolved(5).embargo) == (5, 5)
     # SageMaker passes keys verbatim; the embargo follows the horizon unless given.
     params = train.parse_hyperparameters(["--max_train_rows", "10", "--horizon", "10"])
     assert (params.max_train_rows, params.embargo) == (10, 10)
@@ -256,7 +263,8 @@ def test_hyperparameters_from_a_mapping_or_sagemaker_arguments() -> None:
 
 def test_hyperparameters_from_a_mapping_are_typed_and_checked() -> None:
     params = train.Hyperparameters.from_mapping({"n-estimators": "50", "learning_rate": 0.1})
-    assert (params.n_estimators, params.learning_rate, params.embargo) == (50, 0.1, 5)
+    assert (params.n_estimators, params.learning_rate) == (50, 0.1)
+    assert params.resolved(5).embargo == 5
     assert train.Hyperparameters.from_mapping({}) == train.Hyperparameters()
     with pytest.raises(train.TrainingError, match=r"--n-estimators must be int, got 'many'"):
         train.Hyperparameters.from_mapping({"n_estimators": "many"})
