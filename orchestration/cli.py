@@ -29,8 +29,10 @@ from core.logs import configure_cli, log_context
 from core.settings import MARKET_SOURCES, Settings
 from orchestration.cli_text import (
     ingest_text,
+    predict_range_text,
     predict_text,
     state_line,
+    track_record_text,
     train_text,
     vacuum_text,
 )
@@ -372,7 +374,7 @@ def predict(
             )
     except (ValueError, ModelNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
-    _emit(result, as_json, predict_text)
+    _emit(result, as_json, predict_range_text if start else predict_text)
 
 
 @main.command("track-record")
@@ -419,7 +421,7 @@ def track_record(
         )
     except (ValueError, ModelNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
-    _emit(result, as_json, predict_text)
+    _emit(result, as_json, track_record_text)
 
 
 @main.command()

@@ -75,6 +75,31 @@ def predict_text(result: Mapping[str, Any]) -> str:
     )
 
 
+def predict_range_text(result: Mapping[str, Any]) -> str:
+    skipped = result["skipped_no_model_of_their_time"]
+    lines = [
+        f"predictions {result['from']} .. {result['to']}: {result['dates_scored']} date(s), "
+        f"{result['rows']:,} rows, each scored by the model of its time",
+        *(
+            f"  {version}: {span['dates']} date(s) {span['first_date']} .. {span['last_date']}"
+            for version, span in result["models"].items()
+        ),
+    ]
+    if skipped:
+        lines.append(f"  skipped {len(skipped)} date(s) with no model of their time")
+    return "\n".join(lines)
+
+
+def track_record_text(result: Mapping[str, Any]) -> str:
+    lines = [
+        f"track record: {len(result['trained'])} model(s) trained, {result['reused']} reused, "
+        f"{len(result['failed'])} as-of date(s) with too little history",
+        *(f"  no model as of {failed['as_of']}: {failed['error']}" for failed in result["failed"]),
+        predict_range_text(result["predictions"]),
+    ]
+    return "\n".join(lines)
+
+
 def vacuum_text(result: Mapping[str, Any]) -> str:
     verb = "would delete" if result.get("dry_run") else "deleted"
     deleted = result.get("deleted") or []

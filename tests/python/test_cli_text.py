@@ -3,7 +3,14 @@
 
 from __future__ import annotations
 
-from orchestration.cli_text import predict_text, state_line, train_text, vacuum_text
+from orchestration.cli_text import (
+    predict_range_text,
+    predict_text,
+    state_line,
+    track_record_text,
+    train_text,
+    vacuum_text,
+)
 
 TRAINED = {
     "version": "20251231T000000Z-368658ef",
@@ -87,3 +94,38 @@ def test_a_state_line_carries_dbts_summary_its_warnings_and_the_log():
     )
     failed = state_line("Predict", 0.2, None, ValueError("no feature rows for 2025-12-31"))
     assert failed.endswith("0.2 s  FAILED ValueError: no feature rows for 2025-12-31")
+
+
+SCORED_RANGE = {
+    "from": "2024-05-01",
+    "to": "2024-06-07",
+    "dates_scored": 6,
+    "rows": 1_230,
+    "files": [],
+    "models": {"v1": {"first_date": "2024-05-31", "last_date": "2024-06-07", "dates": 6}},
+    "skipped_no_model_of_their_time": ["2024-05-01", "2024-05-02"],
+}
+
+
+def test_a_scored_range_names_each_model_and_the_dates_it_skipped():
+    assert predict_range_text(SCORED_RANGE).splitlines() == [
+        "predictions 2024-05-01 .. 2024-06-07: 6 date(s), 1,230 rows, each scored by the model "
+        "of its time",
+        "  v1: 6 date(s) 2024-05-31 .. 2024-06-07",
+        "  skipped 2 date(s) with no model of their time",
+    ]
+
+
+def test_a_track_record_counts_trained_reused_and_failed_models():
+    result = {
+        "trained": [{"as_of": "2024-05-31", "version": "v1"}],
+        "failed": [{"as_of": "2024-04-30", "error": "too few folds"}],
+        "reused": 2,
+        "predictions": SCORED_RANGE,
+    }
+    lines = track_record_text(result).splitlines()
+    assert lines[:2] == [
+        "track record: 1 model(s) trained, 2 reused, 1 as-of date(s) with too little history",
+        "  no model as of 2024-04-30: too few folds",
+    ]
+    assert lines[2].startswith("predictions 2024-05-01 .. 2024-06-07: 6 date(s)")

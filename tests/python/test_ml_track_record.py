@@ -246,11 +246,13 @@ def test_the_cli_trains_as_of_a_date_and_predicts_a_range(
     monkeypatch.delenv("DBT_TARGET", raising=False)
     runner = CliRunner()
     trained = runner.invoke(
-        cli.main, ["train", "--model", "random_forest", "--as-of", "2024-05-31"]
+        cli.main, ["train", "--json", "--model", "random_forest", "--as-of", "2024-05-31"]
     )
     assert trained.exit_code == 0, trained.output
     assert '"version": "20240531T000000Z-' in trained.output
-    predicted = runner.invoke(cli.main, ["predict", "--from", "2024-05-01", "--to", "2024-06-07"])
+    predicted = runner.invoke(
+        cli.main, ["predict", "--json", "--from", "2024-05-01", "--to", "2024-06-07"]
+    )
     assert predicted.exit_code == 0, predicted.output
     # 2024-05-31 (the model's own date) .. 2024-06-07; the dates before it are skipped
     assert '"dates_scored": 6' in predicted.output
