@@ -51,7 +51,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.delenv(name, raising=False)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         con.execute("create schema bronze; create table bronze.ohlcv_daily as select 1 as x")
-    monkeypatch.setattr("orchestration.cli.dbt_preload", lambda: None)
+    monkeypatch.setattr("orchestration.dbt.preload", lambda: None)
     for name in HAPPY_STEPS:
         monkeypatch.setattr(LocalSteps, name, _stub(name, STUB_RESULTS[name]))
     yield tmp_path

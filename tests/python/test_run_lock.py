@@ -173,7 +173,7 @@ def test_a_killed_ingest_and_a_killed_daily_are_marked_abandoned_by_the_next_run
         raise SystemExit(-9)
 
     monkeypatch.setattr(LocalSteps, "FetchMetadata", killed)
-    monkeypatch.setattr("orchestration.cli.dbt_preload", lambda: None)
+    monkeypatch.setattr("orchestration.dbt.preload", lambda: None)
     CliRunner().invoke(main, ["daily", "--date", RUN_DATE])
     with closing(sqlite3.connect(env / "wm.sqlite")) as con:
         rows = dict(con.execute("select dataset, status from ingestion_runs").fetchall())
