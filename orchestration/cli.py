@@ -12,11 +12,12 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from core.clock import utcnow
+from core.errors import OperationalError
 from core.lake import Lake
 from core.logs import configure_cli, log_context
 from core.settings import Settings, SettingsError
@@ -306,15 +307,24 @@ def daily(
         report["warehouse"] = warehouse_counts(
             settings.warehouse_path, (last.summary or {}).get("date")
         )
+    counts = report.get("warehouse")
+    from orchestration.daily_report import write_run_report
+
+    html_report = write_run_report(
+        settings, last, counts if isinstance(counts, dict) else None, utcnow()
+    )
     if as_json:
         _emit(
             {
                 "runs": [_run_json(result) for result in results],
                 "warehouse": report.get("warehouse"),
+                "report": html_report,
             }
         )
     else:
         click.echo(format_report(report))
+        if html_report:
+            click.echo(f"  html report: {html_report}")
     if last.status != SUCCEEDED:
         raise SystemExit(1)
 
@@ -351,4 +361,58 @@ def vacuum_command(retention_days: int, dry_run: bool, target: str) -> None:
             dry_run=dry_run,
             now=utcnow(),
         )
+    )
+
+
+def _exit_with(exc: OperationalError) -> NoReturn:
+    """The error's one line on stderr and its documented exit code (core.errors)."""
+    click.echo(f"Error: {exc}", err=True)
+    raise SystemExit(int(exc.exit_code))
+
+
+@main.command("report")
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: the last bar date."
+)
+@click.option("--symbols", help="Comma-separated tickers to chart besides the top predictions.")
+def report_command(day: dt.datetime | None, symbols: str | None) -> None:
+    """Write the day's self-contained HTML report to the lake (reports/daily/<date>.html),
+    from the warehouse, the model registry and the date's run records."""
+    from orchestration.daily_report import report_for_date
+
+    chosen = [s.strip().upper() for s in (symbols or "").split(",") if s.strip()]
+    try:
+        _emit(report_for_date(_settings(), day.date() if day else None, chosen, utcnow()))
+    except OperationalError as exc:
+        _exit_with(exc)
+
+
+@main.command("chart")
+@click.argument("symbol")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First date.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last date.")
+def chart_command(symbol: str, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """Write SYMBOL's candlestick chart (PNG and HTML) to the lake (reports/charts/): daily
+    candles with pattern markers, over its 3d..34d bars. Default: its last 63 sessions."""
+    from reports.chart import build_symbol_chart, write_symbol_chart
+
+    settings = _settings()
+    try:
+        chart = build_symbol_chart(
+            settings.warehouse_path,
+            symbol,
+            start.date() if start else None,
+            end.date() if end else None,
+        )
+    except OperationalError as exc:
+        _exit_with(exc)
+    lake = Lake.open(settings.lake_root, settings.aws_region)
+    _emit(
+        {
+            "symbol": chart.symbol,
+            "from": chart.start.isoformat(),
+            "to": chart.end.isoformat(),
+            "bars": chart.bars,
+            **write_symbol_chart(lake, chart),
+        }
     )
