@@ -39,6 +39,12 @@ MODELS_PREFIX = "ml/models"
 # What each vacuum run deleted or kept, and why: <prefix>/<UTC stamp>-<8 hex>.json.
 VACUUM_MANIFEST_PREFIX = "_manifests/vacuum"
 
+# The day's self-contained HTML report (`condvest report`, the end of `condvest daily`):
+# <prefix>/YYYY-MM-DD.html, rewritten by a later report of the same day.
+DAILY_REPORTS_PREFIX = "reports/daily"
+# One symbol's chart (`condvest chart`): <prefix>/<SYMBOL>_<from>_<to>.{png,html}.
+CHARTS_PREFIX = "reports/charts"
+
 
 def new_batch_id(now: dt.datetime) -> str:
     """Sortable by time, unique across concurrent writers."""
@@ -48,3 +54,8 @@ def new_batch_id(now: dt.datetime) -> str:
 def landing_file(dataset: str, ingest_date: dt.date, batch_id: str) -> str:
     """A landing file's path relative to the lake root."""
     return f"{LANDING_PREFIXES[dataset]}/ingest_date={ingest_date.isoformat()}/{batch_id}.parquet"
+
+
+def daily_report_file(day: dt.date) -> str:
+    """The day's report's path relative to the lake root."""
+    return f"{DAILY_REPORTS_PREFIX}/{day.isoformat()}.html"

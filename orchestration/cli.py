@@ -452,6 +452,7 @@ def daily(
     from ingestion.runtime import runtime
     from orchestration.asl import DefinitionError
     from orchestration.daily import LocalSteps, new_execution_name, run_daily
+    from orchestration.daily_report import write_run_report
     from orchestration.dbt import preload as dbt_preload
     from orchestration.plan import PlanError
     from orchestration.report import format_report, warehouse_counts
@@ -510,15 +511,22 @@ def daily(
         report["warehouse"] = warehouse_counts(
             settings.warehouse_path, (last.summary or {}).get("date")
         )
+    counts = report.get("warehouse")
+    html_report = write_run_report(
+        settings, last, counts if isinstance(counts, dict) else None, utcnow()
+    )
     if as_json:
         _emit(
             {
                 "runs": [_run_json(result) for result in results],
                 "warehouse": report.get("warehouse"),
+                "report": html_report,
             }
         )
     else:
         click.echo(format_report(report))
+        if html_report:
+            click.echo(f"  html report: {html_report}")
     if last.status != SUCCEEDED:
         raise SystemExit(ExitCode.FAILED)
 
@@ -571,4 +579,44 @@ def vacuum_command(retention_days: int, dry_run: bool, target: str, as_json: boo
         ),
         as_json,
         vacuum_text,
+    )
+
+
+@main.command("report")
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: the last bar date."
+)
+@click.option("--symbols", help="Comma-separated tickers to chart besides the top predictions.")
+def report_command(day: dt.datetime | None, symbols: str | None) -> None:
+    """Write the day's self-contained HTML report to the lake (reports/daily/<date>.html),
+    from the warehouse, the model registry and the date's run records."""
+    from core.clock import utcnow
+    from orchestration.daily_report import report_for_date
+
+    chosen = [s.strip().upper() for s in (symbols or "").split(",") if s.strip()]
+    _emit(report_for_date(_settings(), day.date() if day else None, chosen, utcnow()))
+
+
+@main.command("chart")
+@click.argument("symbol")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First date.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last date.")
+def chart_command(symbol: str, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """Write SYMBOL's candlestick chart (PNG and HTML) to the lake (reports/charts/): daily
+    candles with pattern markers, over its 3d..34d bars. Default: its last 63 sessions."""
+    from core.lake import Lake
+    from reports.chart import build_symbol_chart, write_symbol_chart
+
+    settings = _settings()
+    first, last = (start.date() if start else None), (end.date() if end else None)
+    chart = build_symbol_chart(settings.warehouse_path, symbol, first, last)
+    lake = Lake.open(settings.lake_root, settings.aws_region)
+    _emit(
+        {
+            "symbol": chart.symbol,
+            "from": chart.start.isoformat(),
+            "to": chart.end.isoformat(),
+            "bars": chart.bars,
+            **write_symbol_chart(lake, chart),
+        }
     )

@@ -8,6 +8,12 @@ patterns as (
 
 ),
 
+catalog as (
+
+    select * from {{ ref('pattern_catalog') }}
+
+),
+
 signals as (
 
     {{ unpivot(
@@ -16,7 +22,7 @@ signals as (
 
 ),
 
-final as (
+fired as (
 
     select
         symbol,
@@ -26,6 +32,30 @@ final as (
         built_at
     from signals
     where signal != 0
+
+),
+
+final as (
+
+    select
+        fired.symbol,
+        fired.date,
+        fired.pattern,
+        fired.signal,
+        catalog.display_name,
+        catalog.kind,
+        catalog.is_descriptor,
+        -- A descriptor's sign is the candle's colour (or always +100): not a direction.
+        case
+            when catalog.is_descriptor then 'neutral'
+            when fired.signal > 0 then 'bullish'
+            else 'bearish'
+        end as direction,
+        fired.built_at
+    from fired
+    -- left: an event is never dropped; tests/python/test_pattern_catalog.py keeps the
+    -- catalog's patterns equal to candle_pattern_names()
+    left join catalog on fired.pattern = catalog.pattern
 
 )
 

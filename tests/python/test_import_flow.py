@@ -1,4 +1,4 @@
-"""Imports run with the flow of the house: core <- ingestion, ml <- orchestration.
+"""Imports run with the flow of the house: core <- ingestion, ml, reports <- orchestration.
 
 `core` is the bottom (it also ships to the SageMaker containers, with `ml` alone), the
 ingestion and ML packages build on it without knowing each other, and orchestration sits
@@ -20,7 +20,8 @@ ALLOWED = {
     "ingestion": {"core", "ingestion"},
     "ml": {"core", "ml"},
     "oracle": {"oracle"},
-    "orchestration": {"core", "ingestion", "ml", "oracle", "orchestration"},
+    "orchestration": {"core", "ingestion", "ml", "oracle", "orchestration", "reports"},
+    "reports": {"core", "reports"},
 }
 OWN = set(ALLOWED) | {"bench", "tests"}
 

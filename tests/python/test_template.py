@@ -442,6 +442,7 @@ def test_requirement_filter_on_the_lock():
         "ta-lib",
         "sagemaker",
         "joblib",
+        "matplotlib",  # reports/: the report and chart commands only
     }
     assert not heavy & names(lambda_pins)
     # boto3 comes from the runtime (pinning it took the zip past 250 MB).
