@@ -4,6 +4,7 @@ screen (a line per state, dbt's summary, the report), with dbt's full log in a f
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -13,6 +14,8 @@ from core.paths import REPO_ROOT
 from orchestration import asl
 
 MAX_LINES = 40
+# orchestration.cli_text.state_line: "  <State>  <seconds> s  <what it did>"
+STATE_LINE = re.compile(r"^  (\w+) +\d+\.\d s(?:  |$)")
 
 
 @pytest.mark.slow
@@ -59,7 +62,7 @@ def test_make_run_on_a_fresh_data_dir_prints_under_40_lines(tmp_path):
     # a line per Task state the run went through, each with its seconds
     tasks = [name for name, state in asl.states().items() if state["Type"] == "Task"]
     state_lines = {
-        line.split()[0]: line for line in lines if line.startswith("  ") and " s  " in line
+        match[1]: line for line in lines if (match := STATE_LINE.match(line)) is not None
     }
     ran = [name for name in tasks if name in state_lines]
     assert {"ResolveRunDate", "FetchOhlcv", "DbtBuild", "Predict", "NotifySuccess"} <= set(ran)
