@@ -350,5 +350,5 @@ def vacuum_command(retention_days: int, dry_run: bool, target: str) -> None:
             retention_days=retention_days,
             dry_run=dry_run,
             now=utcnow(),
-        )
+        ).to_dict()
     )
