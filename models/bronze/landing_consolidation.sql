@@ -20,7 +20,12 @@ with
 
 landing as (
 
-    select * from {{ source('polygon', 'raw_ohlcv') }}
+    -- the landing file: a hidden column on Athena/Trino (so not in `*`), named the same
+    -- by the DuckDB lake macros
+    select
+        *,
+        "$path" as landing_file
+    from {{ source('polygon', 'raw_ohlcv') }}
 
 ),
 
@@ -45,8 +50,7 @@ daily_cursor as (
 judged as (
 
     select
-        -- the landing file: a hidden column on Athena/Trino, named the same on DuckDB
-        landing."$path" as landing_file,
+        landing.landing_file,
         landing.ingest_date,
         landing.batch_id,
         landing.batch_row,

@@ -6,7 +6,7 @@ Event (every key optional):
     {"dry_run": true}          report what would be deleted; write and delete nothing
 Environment: LAKE_ROOT (s3://...), and the Athena settings dbt's athena target reads
 (ATHENA_WORKGROUP, ATHENA_S3_STAGING_DIR, ATHENA_CATALOG, DBT_SCHEMA_PREFIX, AWS_REGION).
-Returns `orchestration.vacuum.vacuum`'s report: deleted files, kept files and why, manifest.
+Returns `orchestration.vacuum.VacuumResult.to_dict()`: deleted files, kept files and why, manifest.
 """
 
 from __future__ import annotations
