@@ -157,9 +157,13 @@ def vacuum_as_of(dbt: Dbt, day: dt.date) -> dict[str, Any]:
         today=day,
         retention_days=Settings().vacuum_retention_days,
     )
-    return {key: result[key] for key in ("today", "cutoff", "candidates", "rows_deleted")} | {
-        "deleted": len(result["deleted"]),
-        "kept": len(result["kept"]),
+    return {
+        "today": result.today.isoformat(),
+        "cutoff": result.cutoff.isoformat(),
+        "candidates": result.candidates,
+        "rows_deleted": result.rows_deleted,
+        "deleted": len(result.deleted),
+        "kept": len(result.kept),
     }
 
 

@@ -5,6 +5,8 @@ at connection time: the Bronze landing files (`landing_raw_ohlcv()`,
 `landing_raw_tickers()`) and the ML batch predictions (`lake_predictions()`). They glob
 LAKE_ROOT, and when a dataset has no file yet they return an empty table with its schema,
 so a fresh lake (say, only `ingest-file` so far, or no model trained yet) still builds.
+The landing tables also name each row's file in a `"$path"` column, as Athena's and
+Trino's hidden column does, so bronze.landing_consolidation reads the same on every engine.
 
 For an s3:// lake, DuckDB would download `httpfs`/`aws` on first use, which fails without
 internet: the extensions come from their PyPI packages (`duckdb-extension-httpfs`, ...).
@@ -37,14 +39,16 @@ class LakeTable:
     pattern: str  # relative to LAKE_ROOT
     schema: pa.Schema
     partition: str | None  # hive partition column the path adds, if any
+    # the row's file as `"$path"` (Athena's and Trino's hidden column, visible here)
+    path_column: bool = False
 
 
 LAKE_TABLES = {
     "landing_raw_ohlcv": LakeTable(
-        f"{LANDING_PREFIXES['ohlcv']}/*/*.parquet", LANDING_OHLCV_SCHEMA, "ingest_date"
+        f"{LANDING_PREFIXES['ohlcv']}/*/*.parquet", LANDING_OHLCV_SCHEMA, "ingest_date", True
     ),
     "landing_raw_tickers": LakeTable(
-        f"{LANDING_PREFIXES['tickers']}/*/*.parquet", LANDING_TICKERS_SCHEMA, "ingest_date"
+        f"{LANDING_PREFIXES['tickers']}/*/*.parquet", LANDING_TICKERS_SCHEMA, "ingest_date", True
     ),
     # model_version=<v>/date=<d>/<batch>.parquet: both values are columns of the file too
     "lake_predictions": LakeTable(f"{PREDICTIONS_PREFIX}/*/*/*.parquet", PREDICTIONS_SCHEMA, None),
@@ -116,23 +120,34 @@ def _empty_select(table: LakeTable) -> str:
     columns = [f"cast(null as {_DUCKDB_TYPES[f.type]}) as {f.name}" for f in table.schema]
     if table.partition:
         columns.append(f"cast(null as date) as {table.partition}")
+    if table.path_column:
+        columns.append('cast(null as varchar) as "$path"')
     return f"select {', '.join(columns)} where false"
 
 
-def define_lake_macros(conn: duckdb.DuckDBPyConnection, lake_root: str) -> None:
-    """One table macro per lake dataset: its files, or an empty typed table."""
+def define_lake_macros(
+    conn: duckdb.DuckDBPyConnection, lake_root: str, *, temporary: bool = False
+) -> None:
+    """One table macro per lake dataset: its files, or an empty typed table.
+
+    dbt's connection stores them in the warehouse. `temporary` defines them for this
+    connection only (it works on a read-only warehouse, and shadows the stored ones): a
+    reader of the warehouse's views over landing points them at its own lake root.
+    """
     root = lake_root if lake_root.startswith("s3://") else os.path.abspath(lake_root)
     for name, table in LAKE_TABLES.items():
         pattern = f"{root.rstrip('/')}/{table.pattern}"
         found = conn.execute("select count(*) from glob(?)", [pattern]).fetchone()[0]  # type: ignore[index]
         hive = "true" if table.partition else "false"
+        path = ", filename = '$path'" if table.path_column else ""
         body = (
             f"select * from read_parquet({_literal(pattern)}, hive_partitioning = {hive}, "
-            "union_by_name = true)"
+            f"union_by_name = true{path})"
             if found
             else _empty_select(table)
         )
-        conn.execute(f"create or replace macro {name}() as table {body}")
+        scope = "temp " if temporary else ""
+        conn.execute(f"create or replace {scope}macro {name}() as table {body}")
 
 
 class Plugin(BasePlugin):

@@ -576,7 +576,7 @@ def vacuum_command(retention_days: int, dry_run: bool, target: str, as_json: boo
             retention_days=retention_days,
             dry_run=dry_run,
             now=utcnow(),
-        ),
+        ).to_dict(),
         as_json,
         vacuum_text,
     )

@@ -146,7 +146,7 @@ class LocalSteps:
             today=dt.date.fromisoformat(document["run"]["date"]),
             retention_days=self.rt.settings.vacuum_retention_days,
             now=self.now(),
-        )
+        ).to_dict()
 
     def NotifySuccess(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return self._notify(SUCCEEDED, document)

@@ -24,6 +24,7 @@ from ml.registry import METRICS_FILE, MODELS_PREFIX
 from ml.verdict import edge_verdict
 from orchestration import asl
 from orchestration.notify import NotifySettings, notify
+from orchestration.vacuum import VacuumResult
 
 DAILY = "daily"
 SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
@@ -137,10 +138,11 @@ def _build_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:
 def _vacuum_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:
     if not result:
         return None
+    vacuumed = VacuumResult.from_dict(result)
     return {
-        "deleted": len(result.get("deleted", [])),
-        "kept": len(result.get("kept", [])),
-        "manifest": result.get("manifest"),
+        "deleted": len(vacuumed.deleted),
+        "kept": len(vacuumed.kept),
+        "manifest": vacuumed.manifest,
     }
 
 

@@ -4,14 +4,11 @@ Landing files (`bronze/raw_ohlcv/ingest_date=D/<batch_id>.parquet`) are the lake
 record; dbt consolidates them into `bronze.ohlcv_daily` (valid bars, one per symbol and
 date) and `bronze.ohlcv_rejected` (invalid rows, one per landing row). A file whose
 partition is older than the retention is deleted only when every one of its rows is
-proven consolidated, by one query over all candidate files (`ConsolidationCheck`):
-
-- a valid row (no `invalid_reason`) is proven when `bronze.ohlcv_daily` has its (symbol,
-  date) with an `ingested_at` at or after the row's: the row itself, or a later version
-  that superseded it. The row must also be older than the daily table's incremental
-  cursor by a margin (`CURSOR_MARGIN`): dbt re-ranks the landing rows inside its cursor
-  look-back on every build, and removing a winner there could let an older version win;
-- an invalid row is proven when `bronze.ohlcv_rejected` has its (batch_id, batch_row).
+consolidated and settled by the dbt model `bronze.landing_consolidation`
+(models/bronze/landing_consolidation.sql), the rule the reconciliation test
+`assert_landing_rows_are_all_accounted_for` checks too: a green test is what vacuum
+deletes by. One query over the candidate partitions (`ConsolidationCheck`) reads the
+model, on DuckDB or Athena.
 
 Anything else under the lake (ticker snapshots, predictions, models, partitions within
 retention, temp files, files off the layout) is never touched. Before deleting, a JSON
@@ -30,7 +27,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,9 +42,9 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 LANDING_PREFIX = LANDING_PREFIXES["ohlcv"]
-# dbt's incremental bronze models re-read landing rows newer than their cursor less
-# `cursor_lookback_minutes` (dbt_project.yml, 60). A day leaves room for a wider setting.
-CURSOR_MARGIN = dt.timedelta(days=1)
+# The dbt model that judges every landing row (its schema is bronze's).
+CONSOLIDATION_MODEL = "landing_consolidation"
+BRONZE_RELATIONS = ("ohlcv_daily", "ohlcv_rejected", CONSOLIDATION_MODEL)
 
 _PARTITION = re.compile(r"ingest_date=(\d{4}-\d{2}-\d{2})")
 # Batch files are <batch_id>.parquet (letters, digits, '-', '_'). Anything else is not ours
@@ -66,10 +63,10 @@ class FileProof:
     """What the warehouse says about one landing file's rows."""
 
     rows: int
-    # rows whose data is in neither bronze table (nor superseded in ohlcv_daily)
+    # rows landing_consolidation finds in neither bronze table (nor superseded)
     unconsolidated: int = 0
     first_unconsolidated: str | None = None  # "SYMBOL YYYY-MM-DD" of the first such row
-    # valid rows consolidated but still inside dbt's look-back of the daily cursor
+    # valid rows consolidated but not settled: still inside dbt's look-back of the cursor
     near_cursor: int = 0
     daily_cursor: dt.datetime | None = None
 
@@ -87,7 +84,7 @@ class FileProof:
             )
         if self.near_cursor:
             reasons.append(
-                f"{self.near_cursor} of {self.rows} rows landed within {_span(CURSOR_MARGIN)} "
+                f"{self.near_cursor} of {self.rows} rows landed within the look-back margin "
                 f"of bronze.ohlcv_daily's cursor ({self.daily_cursor}); dbt still re-reads them"
             )
         return "; ".join(reasons) or None
@@ -108,68 +105,44 @@ class ConsolidationCheck(Protocol):
         ...
 
 
-def proof_sql(landing: str, daily: str, rejected: str) -> str:
-    """The proof query, shared by DuckDB and Athena (Trino).
-
-    `landing` is a relation with the landing rows to check and `file` naming their file;
-    `daily` and `rejected` are the bronze tables. Both are unique on their join keys
-    ((symbol, date) and (batch_id, batch_row)), so the left joins never multiply rows.
-    One row per file: file, row_count, unconsolidated, near_cursor, first_unconsolidated,
-    daily_cursor.
-    """
-    hours = int(CURSOR_MARGIN.total_seconds() // 3600)
+def proof_sql(relation: str, partitions: Sequence[dt.date]) -> str:
+    """The proof query over the model `relation` (bronze.landing_consolidation), one for
+    DuckDB and Athena (Trino): one row per landing file of the `partitions` (ingest dates,
+    so safe literals; only they are scanned) with file, row_count, unconsolidated,
+    near_cursor, first_unconsolidated and daily_cursor. The rule itself is the model's."""
+    dates = ", ".join(f"'{day.isoformat()}'" for day in sorted(set(partitions)))
     return f"""
 with
 
-landing as (
-    select * from {landing} as source
-),
-
-daily_cursor as (
-    select max(ingested_at) as ingested_at from {daily}
-),
-
-checked as (
-    select
-        landing.file,
-        landing.symbol,
-        landing.date,
-        daily_cursor.ingested_at as daily_cursor,
-        case
-            when landing.invalid_reason is null
-                then coalesce(daily.ingested_at >= landing.ingested_at, false)
-            else rejected.batch_id is not null
-        end as consolidated,
-        -- only valid rows are re-ranked by dbt's look-back (invalid ones are all kept)
-        coalesce(
-            landing.invalid_reason is null
-            and landing.ingested_at > daily_cursor.ingested_at - interval '{hours}' hour,
-            false
-        ) as near_cursor
-    from landing
-    cross join daily_cursor
-    left join {daily} as daily
-        on landing.symbol = daily.symbol and landing.date = daily.date
-    left join {rejected} as rejected
-        on landing.batch_id = rejected.batch_id and landing.batch_row = rejected.batch_row
+judged as (
+    select * from {relation}
+    where cast(ingest_date as varchar) in ({dates})
 )
 
 select
-    checked.file,
+    judged.landing_file as file,
     count(*) as row_count,
-    sum(case when checked.consolidated then 0 else 1 end) as unconsolidated,
-    sum(case when checked.consolidated and checked.near_cursor then 1 else 0 end)
+    sum(case when judged.is_consolidated then 0 else 1 end) as unconsolidated,
+    sum(case when judged.is_consolidated and not judged.is_settled then 1 else 0 end)
         as near_cursor,
     min(
         case
-            when not checked.consolidated
-                then checked.symbol || ' ' || cast(checked.date as varchar)
+            when not judged.is_consolidated
+                then judged.symbol || ' ' || cast(judged.date as varchar)
         end
     ) as first_unconsolidated,
-    max(checked.daily_cursor) as daily_cursor
-from checked
-group by checked.file
+    max(judged.bronze_cursor) as daily_cursor
+from judged
+group by judged.landing_file
 """.strip()
+
+
+def _proofs(
+    lake: Lake, files: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> dict[str, FileProof]:
+    """The answers about `files`: the query sees every file of their partitions."""
+    by_uri = {lake.display(path): path for path in files}
+    return {by_uri[row["file"]]: _proof_from_row(row) for row in rows if row["file"] in by_uri}
 
 
 def _proof_from_row(row: Mapping[str, Any]) -> FileProof:
@@ -205,19 +178,14 @@ class DuckDBConsolidationCheck:
     def describe(self) -> str:
         return f"duckdb:{os.path.abspath(self.warehouse_path)}"
 
-    def query(self) -> str:
-        bronze = f'"{self.schema_prefix}bronze"'
-        # File paths are a bound parameter, never spliced into the SQL.
-        landing = (
-            "(select filename as file, symbol, date, "
-            "cast(ingested_at as timestamp) as ingested_at, batch_id, batch_row, invalid_reason "
-            "from read_parquet($files, filename = true, hive_partitioning = false, "
-            "union_by_name = true))"
-        )
-        return proof_sql(landing, f"{bronze}.ohlcv_daily", f"{bronze}.ohlcv_rejected")
+    def query(self, lake: Lake, files: Sequence[str]) -> str:
+        relation = f'"{self.schema_prefix}bronze".{CONSOLIDATION_MODEL}'
+        return proof_sql(relation, [_ingest_date(lake, path) for path in files])
 
     def unproven_rows(self, lake: Lake, files: Sequence[str]) -> dict[str, FileProof]:
         import duckdb  # not needed by the Lambda, which checks through Athena
+
+        from ingestion.duckdb_lake import configure_s3, define_lake_macros
 
         if not files:
             return {}
@@ -225,19 +193,18 @@ class DuckDBConsolidationCheck:
             raise ProofUnavailable(
                 f"warehouse {self.warehouse_path} does not exist; build bronze with dbt first"
             )
-        by_uri = {lake.display(path): path for path in files}
         with duckdb.connect(self.warehouse_path, read_only=True) as con:
             # bronze stores ingested_at as UTC wall time; compare landing's in UTC too
             con.execute("set TimeZone = 'UTC'")
             self._require_tables(con)
             if not lake.is_local:
-                from ingestion.duckdb_lake import configure_s3
-
                 configure_s3(con, lake.region or Settings.from_env().aws_region)
-            cursor = con.execute(self.query(), {"files": list(by_uri)})
+            # The model reads landing through the lake macros; point them at this lake.
+            define_lake_macros(con, lake.uri, temporary=True)
+            cursor = con.execute(self.query(lake, files))
             names = [column[0] for column in cursor.description]
             rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-        return {by_uri[row["file"]]: _proof_from_row(row) for row in rows}
+        return _proofs(lake, files, rows)
 
     def _require_tables(self, con: Any) -> None:
         schema = f"{self.schema_prefix}bronze"
@@ -248,9 +215,9 @@ class DuckDBConsolidationCheck:
                 [schema],
             ).fetchall()
         }
-        missing = [t for t in ("ohlcv_daily", "ohlcv_rejected") if t not in found]
+        missing = [f"{schema}.{t}" for t in BRONZE_RELATIONS if t not in found]
         if missing:
-            tables = " and ".join(f"{schema}.{t}" for t in missing)
+            tables = ", ".join(missing[:-1]) + " and " + missing[-1] if missing[1:] else missing[0]
             raise ProofUnavailable(
                 f"warehouse {self.warehouse_path} has no {tables}; build bronze with dbt first"
             )
@@ -294,24 +261,13 @@ class AthenaConsolidationCheck:
         return f"athena:{self.catalog}.{self.schema_prefix}bronze (work group {self.work_group})"
 
     def query(self, lake: Lake, files: Sequence[str]) -> str:
-        """Only the candidate partitions are scanned; they are dates, so safe literals."""
-        dates = sorted({_ingest_date(lake, path).isoformat() for path in files})
-        partitions = ", ".join(f"'{day}'" for day in dates)
-        landing = (
-            '(select "$path" as file, symbol, date, ingested_at, batch_id, batch_row, '
-            f'invalid_reason from "{self.schema_prefix}landing"."raw_ohlcv" '
-            f"where ingest_date in ({partitions}))"
-        )
-        bronze = f'"{self.schema_prefix}bronze"'
-        return proof_sql(landing, f"{bronze}.ohlcv_daily", f"{bronze}.ohlcv_rejected")
+        relation = f'"{self.schema_prefix}bronze"."{CONSOLIDATION_MODEL}"'
+        return proof_sql(relation, [_ingest_date(lake, path) for path in files])
 
     def unproven_rows(self, lake: Lake, files: Sequence[str]) -> dict[str, FileProof]:
         if not files:
             return {}
-        by_uri = {lake.display(path): path for path in files}
-        rows = self._run(self.query(lake, files))
-        # Athena sees every file of those partitions; keep the answers about ours.
-        return {by_uri[row["file"]]: _proof_from_row(row) for row in rows if row["file"] in by_uri}
+        return _proofs(lake, files, self._run(self.query(lake, files)))
 
     def _athena(self) -> Any:
         if self.client is None:
@@ -415,21 +371,22 @@ def _ingest_date(lake: Lake, path: str) -> dt.date:
     return dt.date.fromisoformat(match[1])
 
 
-def _landing_files(lake: Lake) -> tuple[list[LandingFile], list[dict[str, str]]]:
+def _landing_files(lake: Lake) -> tuple[list[LandingFile], list[Skipped]]:
     """Every parquet file under the landing prefix: the well-formed, and the rest (why)."""
     selector = pafs.FileSelector(lake.path(LANDING_PREFIX), recursive=True, allow_not_found=True)
-    files, ignored = [], []
+    files: list[LandingFile] = []
+    ignored: list[Skipped] = []
     for info in lake.fs.get_file_info(selector):
         if info.type != pafs.FileType.File or not info.path.endswith(".parquet"):
             continue  # temp files, markers, notes: not landing files
         try:
             day = _ingest_date(lake, info.path)
         except ValueError as exc:
-            ignored.append({"file": lake.display(info.path), "reason": str(exc)})
+            ignored.append(Skipped(lake.display(info.path), str(exc)))
             continue
         files.append(LandingFile(info.path, day, int(info.size or 0)))
     files.sort(key=lambda f: f.path)
-    ignored.sort(key=lambda item: item["file"])
+    ignored.sort(key=lambda item: item.file)
     return files, ignored
 
 
@@ -455,21 +412,84 @@ def _write_manifest(lake: Lake, manifest: dict[str, Any], now: dt.datetime) -> s
     return path
 
 
-def _span(delta: dt.timedelta) -> str:
-    days = delta.days
-    return f"{days} day{'s' if days != 1 else ''}" if days else str(delta)
+@dataclass(frozen=True)
+class Skipped:
+    """A landing file vacuum leaves in place, and why."""
+
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class VacuumResult:
+    """What one vacuum did (or, on a dry run, would do).
+
+    cutoff is the first ingest_date kept; candidates counts the files past retention;
+    deleted lists their paths; kept the candidates not proven; ignored the parquet files
+    off the landing layout (never deleted); manifest is its path (None on a dry run or
+    when nothing is deleted).
+    """
+
+    retention_days: int
+    today: dt.date
+    cutoff: dt.date
+    dry_run: bool
+    candidates: int
+    deleted: list[str]
+    kept: list[Skipped]
+    ignored: list[Skipped]
+    rows_deleted: int
+    bytes_deleted: int
+    manifest: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: the CLI's output and the Lambda's (Step Functions) result."""
+        return {
+            "retention_days": self.retention_days,
+            "today": self.today.isoformat(),
+            "cutoff": self.cutoff.isoformat(),
+            "dry_run": self.dry_run,
+            "candidates": self.candidates,
+            "deleted": list(self.deleted),
+            "kept": [asdict(item) for item in self.kept],
+            "ignored": [asdict(item) for item in self.ignored],
+            "rows_deleted": self.rows_deleted,
+            "bytes_deleted": self.bytes_deleted,
+            "manifest": self.manifest,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VacuumResult:
+        """Read `to_dict`'s form back (a run document's Vacuum step); every key is required,
+        so a renamed key fails here instead of reading as zero."""
+        missing = sorted({f.name for f in fields(cls)} - set(data))
+        if missing:
+            raise ValueError(f"a vacuum result needs {missing}; got keys {sorted(data)}")
+        return cls(
+            retention_days=int(data["retention_days"]),
+            today=dt.date.fromisoformat(data["today"]),
+            cutoff=dt.date.fromisoformat(data["cutoff"]),
+            dry_run=bool(data["dry_run"]),
+            candidates=int(data["candidates"]),
+            deleted=[str(path) for path in data["deleted"]],
+            kept=[Skipped(**item) for item in data["kept"]],
+            ignored=[Skipped(**item) for item in data["ignored"]],
+            rows_deleted=int(data["rows_deleted"]),
+            bytes_deleted=int(data["bytes_deleted"]),
+            manifest=data["manifest"],
+        )
 
 
 def _prove(
     lake: Lake, check: ConsolidationCheck, candidates: Sequence[LandingFile]
-) -> tuple[list[tuple[LandingFile, FileProof]], list[dict[str, str]]]:
+) -> tuple[list[tuple[LandingFile, FileProof]], list[Skipped]]:
     """Split the candidates into the proven (with their proof) and the kept (with why)."""
     if not candidates:
         return [], []
     try:
         proofs = check.unproven_rows(lake, [file.path for file in candidates])
     except ProofUnavailable as exc:
-        return [], [{"file": lake.display(file.path), "reason": str(exc)} for file in candidates]
+        return [], [Skipped(lake.display(file.path), str(exc)) for file in candidates]
     proofs = _fill_missing(lake, candidates, proofs)
     proven, kept = [], []
     for file in candidates:
@@ -478,14 +498,14 @@ def _prove(
         if proof is not None and reason is None:
             proven.append((file, proof))
         else:
-            kept.append({"file": lake.display(file.path), "reason": str(reason)})
+            kept.append(Skipped(lake.display(file.path), str(reason)))
     return proven, kept
 
 
 def _manifest(
     lake: Lake,
     check: ConsolidationCheck,
-    result: dict[str, Any],
+    result: VacuumResult,
     proven: Sequence[tuple[LandingFile, FileProof]],
     now: dt.datetime,
 ) -> dict[str, Any]:
@@ -495,9 +515,9 @@ def _manifest(
         "created_at": now.astimezone(UTC).isoformat(),
         "lake": lake.uri,
         "check": check.describe(),
-        "today": result["today"],
-        "retention_days": result["retention_days"],
-        "cutoff": result["cutoff"],
+        "today": result.today.isoformat(),
+        "retention_days": result.retention_days,
+        "cutoff": result.cutoff.isoformat(),
         "deleted": [
             {
                 "file": lake.display(file.path),
@@ -508,9 +528,9 @@ def _manifest(
             }
             for file, proof in proven
         ],
-        "kept": result["kept"],
-        "rows_deleted": result["rows_deleted"],
-        "bytes_deleted": result["bytes_deleted"],
+        "kept": [asdict(item) for item in result.kept],
+        "rows_deleted": result.rows_deleted,
+        "bytes_deleted": result.bytes_deleted,
     }
 
 
@@ -522,14 +542,10 @@ def vacuum(
     retention_days: int,
     dry_run: bool = False,
     now: dt.datetime | None = None,
-) -> dict[str, Any]:
+) -> VacuumResult:
     """Delete landing files of partitions before `today - retention_days` that bronze holds.
 
-    Returns retention_days, today, cutoff (the first ingest_date kept), dry_run, candidates
-    (how many files are past retention), deleted (their paths), kept ({file, reason}:
-    candidates not proven), ignored ({file, reason}: parquet files off the landing layout,
-    never deleted), rows_deleted, bytes_deleted and manifest (its path; None on a dry run
-    or when nothing is deleted). A dry run reports exactly what a real run would do.
+    A dry run reports exactly what a real run would do, and writes nothing.
     """
     if isinstance(retention_days, bool) or not isinstance(retention_days, int):
         raise ValueError(f"retention_days must be an integer, got {retention_days!r}")
@@ -541,27 +557,25 @@ def vacuum(
     files, ignored = _landing_files(lake)
     candidates = [file for file in files if file.ingest_date < cutoff]
     proven, kept = _prove(lake, check, candidates)
-    result: dict[str, Any] = {
-        "retention_days": retention_days,
-        "today": today.isoformat(),
-        "cutoff": cutoff.isoformat(),
-        "dry_run": dry_run,
-        "candidates": len(candidates),
-        "deleted": [lake.display(file.path) for file, _ in proven],
-        "kept": kept,
-        "ignored": ignored,
-        "rows_deleted": sum(proof.rows for _, proof in proven),
-        "bytes_deleted": sum(file.size for file, _ in proven),
-        "manifest": None,
-    }
+    result = VacuumResult(
+        retention_days=retention_days,
+        today=today,
+        cutoff=cutoff,
+        dry_run=dry_run,
+        candidates=len(candidates),
+        deleted=[lake.display(file.path) for file, _ in proven],
+        kept=kept,
+        ignored=ignored,
+        rows_deleted=sum(proof.rows for _, proof in proven),
+        bytes_deleted=sum(file.size for file, _ in proven),
+    )
     if dry_run or not proven:
         return result
     # The record first: a crash while deleting still leaves what was meant to go.
     manifest = _write_manifest(lake, _manifest(lake, check, result, proven, now), now)
-    result["manifest"] = lake.display(manifest)
     lake.delete([file.path for file, _ in proven])
     log.info(
         "vacuum deleted landing files",
-        extra={"files": len(proven), "rows": result["rows_deleted"], "kept": len(kept)},
+        extra={"files": len(proven), "rows": result.rows_deleted, "kept": len(kept)},
     )
-    return result
+    return replace(result, manifest=lake.display(manifest))

@@ -9,16 +9,16 @@
 
     Incremental runs recompute only the buckets that new Bronze rows touch, plus buckets
     still marked incomplete (they may have completed without new rows for that symbol).
+    Materialized incremental with on_schema_change='fail': silver's defaults
+    (dbt_project.yml).
 -#}
 {% macro fibonacci_resample(sessions) %}
 
 {{ config(
-    materialized='incremental',
     unique_key=['symbol', 'bucket_start'],
     incremental_strategy=upsert_strategy(),
     partitioned_by=date_partitioning('bucket_start'),
     properties=date_partitioning_properties('bucket_start'),
-    on_schema_change='fail',
 ) }}
 
 {% set first_session = (resample_first_session(sessions) if is_incremental() else none) or 0 %}

@@ -1,13 +1,10 @@
-{#- full_refresh=false: once vacuum has removed old landing files this table is the system
-    of record, so --full-refresh must not rebuild it from what landing still holds. For
-    the same reason a new column is appended (null on older rows), never a rebuild. -#}
+{#- Incremental, full_refresh=false and append_new_columns come from bronze's defaults in
+    dbt_project.yml: once vacuum has removed old landing files this table is the system of
+    record, so it is never rebuilt from what landing still holds. -#}
 {{
     config(
-        materialized='incremental',
         unique_key=['batch_id', 'batch_row'],
         incremental_strategy=upsert_strategy(),
-        on_schema_change='append_new_columns',
-        full_refresh=false,
     )
 }}
 

@@ -1,6 +1,6 @@
 {{ config(
-    partitioned_by=month_partitioning('date'),
-    properties=month_partitioning_properties('date'),
+    partitioned_by=date_partitioning('date'),
+    properties=date_partitioning_properties('date'),
 ) }}
 
 {#-

@@ -1,10 +1,9 @@
+{#- incremental and on_schema_change='fail': silver's defaults (dbt_project.yml) -#}
 {{ config(
-    materialized='incremental',
     unique_key=['symbol', 'date'],
     incremental_strategy=upsert_strategy(),
     partitioned_by=date_partitioning('date'),
     properties=date_partitioning_properties('date'),
-    on_schema_change='fail',
 ) }}
 
 {#-

@@ -18,26 +18,27 @@ from core.logs import lambda_entry
 from core.settings import Settings
 from ingestion.credentials import watermark_dsn
 from ingestion.watermarks import WatermarkStore
+from orchestration.handlers.events import Event
 from orchestration.summary import FAILED, SUCCEEDED, report_run
+
+EVENT_KEYS = frozenset({"status", "execution", "document"})
 
 
 @lambda_entry
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    event = event or {}
-    status = event.get("status")
-    if status not in (SUCCEEDED, FAILED):
-        raise ValueError(f"'status' must be {SUCCEEDED} or {FAILED}, got {status!r}")
+    checked = Event.parse(event, allowed=EVENT_KEYS)
+    status = checked.required_text("status", choices=(SUCCEEDED, FAILED))
     settings = Settings.from_env()
     # The watermark database only: the market source (and its API key) is not needed here.
     store = WatermarkStore.connect(watermark_dsn(settings.watermark_dsn, settings.rds_secret_arn))
     try:
         return report_run(
             status,
-            event.get("document") or {},
+            checked.object("document"),
             lake=Lake.open(settings.lake_root),
             store=store,
             source=settings.market_source,
-            execution=str(event.get("execution") or ""),
+            execution=checked.text("execution") or "",
             env=os.environ,
         )
     finally:

@@ -11,15 +11,16 @@ from typing import Any
 from core.lake import Lake
 from core.logs import lambda_entry
 from core.settings import Settings
-from ml.registry import RegistryError, check_version, publish_archive
+from ml.registry import check_version, publish_archive
+from orchestration.handlers.events import Event
+
+EVENT_KEYS = frozenset({"version", "model_data"})
 
 
 @lambda_entry
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    event = event or {}
-    version, model_data = event.get("version"), event.get("model_data")
-    if not isinstance(version, str) or not isinstance(model_data, str):
-        raise RegistryError("PublishModel needs string 'version' and 'model_data' fields")
+    checked = Event.parse(event, allowed=EVENT_KEYS)
+    version, model_data = checked.required_text("version"), checked.required_text("model_data")
     lake = Lake.open(Settings.from_env().lake_root)
     return {
         "version": version,

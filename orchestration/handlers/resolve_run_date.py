@@ -15,22 +15,24 @@ from core.lake import Lake
 from core.logs import lambda_entry
 from core.settings import Settings
 from ingestion.calendar import load_calendar
-from orchestration.plan import PlanError, parse_run_date, resolve_run
+from orchestration.handlers.events import Event
+from orchestration.plan import resolve_run
+
+EVENT_KEYS = frozenset({"input", "execution"})
+INPUT_KEYS = frozenset({"date"})
 
 
 @lambda_entry
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    event = event or {}
-    execution_input = event.get("input") or {}
-    if not isinstance(execution_input, dict):
-        raise PlanError(f"the execution input must be a JSON object, got {execution_input!r}")
+    checked = Event.parse(event, allowed=EVENT_KEYS)
+    execution_input = Event.parse(checked.object("input"), allowed=INPUT_KEYS)
     settings = Settings.from_env()
     plan = resolve_run(
-        parse_run_date(execution_input.get("date")),
+        execution_input.date("date"),
         calendar=load_calendar(settings.trading_calendar_path),
         lake=Lake.open(settings.lake_root),
         now=utcnow(),
-        execution=str(event.get("execution") or "manual"),
+        execution=checked.text("execution") or "manual",
         train_weekday=settings.training_weekday,
         history_start=settings.daily_history_start,
         gold_schema=settings.schema("gold"),

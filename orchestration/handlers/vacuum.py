@@ -6,7 +6,7 @@ Event (every key optional):
     {"dry_run": true}          report what would be deleted; write and delete nothing
 Environment: LAKE_ROOT (s3://...), and the Athena settings dbt's athena target reads
 (ATHENA_WORKGROUP, ATHENA_S3_STAGING_DIR, ATHENA_CATALOG, DBT_SCHEMA_PREFIX, AWS_REGION).
-Returns `orchestration.vacuum.vacuum`'s report: deleted files, kept files and why, manifest.
+Returns `orchestration.vacuum.VacuumResult.to_dict()`: deleted files, kept files and why, manifest.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from core.clock import utcnow
 from core.lake import Lake
 from core.logs import lambda_entry
 from core.settings import Settings
-from ingestion.events import EventError
+from orchestration.handlers.events import Event
 from orchestration.vacuum import consolidation_check, vacuum
 
 EVENT_KEYS = frozenset({"date", "retention_days", "dry_run"})
@@ -35,27 +35,13 @@ class VacuumRequest:
 def parse_event(event: Any, default_today: dt.date, settings: Settings) -> VacuumRequest:
     """The event's settings, with defaults; unknown keys are refused (a typo must not
     silently vacuum with the default retention)."""
-    event = event or {}
-    if not isinstance(event, dict):
-        raise EventError(f"the event must be a JSON object, got {type(event).__name__}")
-    unknown = sorted(set(event) - EVENT_KEYS)
-    if unknown:
-        raise EventError(f"unknown event keys {unknown}; allowed: {sorted(EVENT_KEYS)}")
-    today = default_today
-    if event.get("date") is not None:
-        try:
-            today = dt.date.fromisoformat(str(event["date"]))
-        except ValueError:
-            raise EventError(f"'date' must be YYYY-MM-DD, got {event['date']!r}") from None
-    retention = event.get("retention_days")
-    if retention is None:
-        retention = settings.vacuum_retention_days
-    if isinstance(retention, bool) or not isinstance(retention, int) or retention < 1:
-        raise EventError(f"'retention_days' must be an integer >= 1, got {retention!r}")
-    dry_run = event.get("dry_run", False)
-    if not isinstance(dry_run, bool):
-        raise EventError("'dry_run' must be true or false")
-    return VacuumRequest(today, retention, dry_run)
+    checked = Event.parse(event, allowed=EVENT_KEYS)
+    retention = checked.positive_int("retention_days")
+    return VacuumRequest(
+        checked.date("date") or default_today,
+        settings.vacuum_retention_days if retention is None else retention,
+        checked.flag("dry_run"),
+    )
 
 
 @lambda_entry
@@ -70,4 +56,4 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
         retention_days=request.retention_days,
         dry_run=request.dry_run,
         now=now,
-    )
+    ).to_dict()

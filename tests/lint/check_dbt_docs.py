@@ -1,4 +1,4 @@
-"""Fail when a dbt model, seed, source or column is undocumented.
+"""Fail when a dbt model, seed, source, column or macro is undocumented.
 
 Compares what the warehouse really has (catalog.json from `dbt docs generate`) with
 what the YAML documents (manifest.json), so a column added to SQL but not to YAML is
@@ -10,6 +10,7 @@ caught as surely as an undocumented model.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def undocumented(manifest: dict, catalog: dict) -> list[str]:
         }
         actual = tables.get(unique_id, {}).get("columns", {})
         if not actual and node["resource_type"] == "source":
-            actual = LAKE_COLUMNS.get(node["name"], [])
+            # a source may declare the same files twice (raw_ohlcv_sessions: another freshness)
+            actual = LAKE_COLUMNS.get(node.get("identifier") or node["name"], [])
         if not actual:
             problems.append(f"{node['resource_type']} {name}: not in the catalog (not built?)")
         problems.extend(
@@ -55,11 +57,56 @@ def undocumented(manifest: dict, catalog: dict) -> list[str]:
     return problems
 
 
+# A macro's signature: {% macro name(args) %} or {% test name(args) %} (macro test_<name>).
+_SIGNATURE = re.compile(r"\{%-?\s*(?:macro|test)\s+\w+\s*\((.*?)\)\s*-?%\}", re.S)
+
+
+def _argument_names(macro_sql: str) -> list[str]:
+    """The parameter names of a macro's signature (defaults dropped)."""
+    match = _SIGNATURE.search(macro_sql)
+    if match is None:
+        return []
+    names, depth, current = [], 0, ""
+    for char in match[1] + ",":
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            if current.strip():
+                names.append(current.split("=")[0].strip())
+            current = ""
+        else:
+            current += char
+    return names
+
+
+def undocumented_macros(manifest: dict) -> list[str]:
+    """Every macro of the project (macros/_macros.yml): a description, and each argument of
+    its signature documented, in order, with no argument the signature lacks."""
+    problems: list[str] = []
+    project = manifest["metadata"].get("project_name")
+    for macro in sorted(manifest["macros"].values(), key=lambda m: m["unique_id"]):
+        if macro["package_name"] != project:
+            continue
+        name = macro["name"]
+        if not (macro.get("description") or "").strip():
+            problems.append(f"macro {name}: no description")
+        documented = [arg["name"] for arg in macro.get("arguments") or []]
+        expected = _argument_names(macro["macro_sql"])
+        if documented != expected:
+            problems.append(f"macro {name}: arguments documented {documented}, not {expected}")
+        problems.extend(
+            f"macro {name}: argument {arg['name']} undocumented"
+            for arg in macro.get("arguments") or []
+            if not (arg.get("description") or "").strip()
+        )
+    return problems
+
+
 def main(target: str) -> int:
     root = Path(target)
     manifest = json.loads((root / "manifest.json").read_text())
     catalog = json.loads((root / "catalog.json").read_text())
-    problems = undocumented(manifest, catalog)
+    problems = undocumented(manifest, catalog) + undocumented_macros(manifest)
     for problem in problems:
         print(problem)
     checked = sum(

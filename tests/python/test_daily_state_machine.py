@@ -28,6 +28,7 @@ from orchestration.handlers import notify as notify_handler
 from orchestration.handlers import resolve_run_date
 from orchestration.plan import daily_model_version
 from orchestration.sagemaker_launcher import FEATURES_DIR, MODEL_DIR, PREDICTIONS_DIR
+from orchestration.vacuum import VacuumResult
 from tests.python import sfn_harness as sfn
 
 FRIDAY = "2026-11-20"  # the default training weekday
@@ -177,7 +178,9 @@ class Deployment:
                     "watermark": event["to"],
                 },
                 "condvest-PublishModel": self._publish,
-                "condvest-Vacuum": lambda event: {"deleted": [], "kept": [], "manifest": None},
+                "condvest-Vacuum": lambda event: VacuumResult(
+                    30, dt.date(2024, 1, 2), dt.date(2023, 12, 3), False, 0, [], [], [], 0, 0
+                ).to_dict(),
                 "condvest-Notify": lambda event: notify_handler.lambda_handler(event, None),
             }
         )

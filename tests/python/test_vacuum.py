@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from core.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
 from core.settings import Settings, SettingsError
 from ingestion.bars import BAR_SCHEMA, LANDING_OHLCV_SCHEMA
 from ingestion.calendar import TradingCalendar
+from ingestion.duckdb_lake import define_lake_macros
 from ingestion.events import EventError
 from ingestion.landing import land_bars, land_tickers
 from ingestion.sample_market import SampleMarket
@@ -36,6 +37,8 @@ from orchestration.vacuum import (
     DuckDBConsolidationCheck,
     FileProof,
     ProofUnavailable,
+    Skipped,
+    VacuumResult,
     _proof_from_row,
     consolidation_check,
     vacuum,
@@ -52,6 +55,7 @@ BUILD_BRONZE = (
     "stg_polygon__daily_bars",
     "ohlcv_daily",
     "ohlcv_rejected",
+    "landing_consolidation",
     # only the tests of these models (not silver's tests that also use the calendar)
     "--indirect-selection",
     "cautious",
@@ -165,7 +169,7 @@ class Env:
     def abs(self, name: str) -> str:
         return str(self.lake_dir / self.files.get(name, name))
 
-    def vacuum(self, **kwargs: Any) -> dict[str, Any]:
+    def vacuum(self, **kwargs: Any) -> VacuumResult:
         kwargs.setdefault("today", TODAY)
         kwargs.setdefault("now", NOW)
         kwargs.setdefault("retention_days", Settings().vacuum_retention_days)
@@ -218,12 +222,12 @@ def test_consolidated_files_past_retention_are_deleted_and_bronze_still_builds(e
 
     result = env.vacuum()
 
-    assert result["candidates"] == 3
-    assert result["deleted"] == sorted(env.abs(name) for name in old)
-    assert result["kept"] == [] and result["ignored"] == []
-    assert (result["retention_days"], result["cutoff"]) == (30, "2024-03-21")
-    assert result["rows_deleted"] == 3 + 3 + 4
-    manifest_path = Path(result["manifest"])
+    assert result.candidates == 3
+    assert result.deleted == sorted(env.abs(name) for name in old)
+    assert result.kept == [] and result.ignored == []
+    assert (result.retention_days, result.cutoff) == (30, D(2024, 3, 21))
+    assert result.rows_deleted == 3 + 3 + 4
+    manifest_path = Path(str(result.manifest))
     assert manifest_path.parent == env.lake_dir / "_manifests" / "vacuum"
     assert manifest_path.name.startswith("20240420T063000Z-") and manifest_path.suffix == ".json"
     after = _listing(env.lake_dir)
@@ -243,7 +247,7 @@ def test_consolidated_files_past_retention_are_deleted_and_bronze_still_builds(e
         assert entry["rows"] == entry["rows_proven"] == rows
         assert entry["ingest_date"] == env.files[name].split("ingest_date=")[1][:10]
         assert entry["bytes"] > 0
-    assert sum(e["bytes"] for e in manifest["deleted"]) == result["bytes_deleted"]
+    assert sum(e["bytes"] for e in manifest["deleted"]) == result.bytes_deleted
     assert manifest["kept"] == []
 
     # the warehouse was only read
@@ -264,17 +268,18 @@ def test_a_file_bronze_never_saw_is_kept_and_the_reason_names_its_rows(env, cale
 
     result = env.vacuum()
 
-    assert result["candidates"] == 4
-    assert result["deleted"] == sorted(env.abs(name) for name in ("f1", "f2", "f3"))
-    assert result["kept"] == [
-        {
-            "file": env.abs(late),
-            "reason": "3 of 4 rows not in bronze.ohlcv_daily or bronze.ohlcv_rejected "
+    assert result.candidates == 4
+    assert result.deleted == sorted(env.abs(name) for name in ("f1", "f2", "f3"))
+    assert result.kept == [
+        Skipped(
+            env.abs(late),
+            "3 of 4 rows not in bronze.ohlcv_daily or bronze.ohlcv_rejected "
             "(first: BBB 2024-03-01)",
-        }
+        )
     ]
     assert Path(env.abs(late)).exists()
-    assert json.loads(Path(result["manifest"]).read_text())["kept"] == result["kept"]
+    manifest = json.loads(Path(str(result.manifest)).read_text())
+    assert manifest["kept"] == result.to_dict()["kept"]
 
 
 def test_an_invalid_row_is_proven_by_ohlcv_rejected(env):
@@ -286,6 +291,35 @@ def test_an_invalid_row_is_proven_by_ohlcv_rejected(env):
         con.execute("delete from bronze.ohlcv_rejected where symbol = 'CCC'")
     proof = env.check.unproven_rows(env.lake, [f2])[f2]
     assert (proof.unconsolidated, proof.first_unconsolidated) == (1, "CCC 2024-03-04")
+
+
+def test_a_row_only_staging_rejects_is_accounted_for_by_ohlcv_rejected(env):
+    # A file landed before a value rule existed: landing calls the row valid, staging's
+    # re-check (bar_value_problems) rejects it. It is in ohlcv_rejected, so the file goes.
+    table = pq.read_table(env.abs("f4")).slice(0, 1)
+    batch = "pre-rule-batch"
+    table = table.set_column(table.schema.get_field_index("vwap"), "vwap", pa.array([99.0]))
+    table = table.set_column(
+        table.schema.get_field_index("batch_id"), "batch_id", pa.array([batch])
+    )
+    table = table.set_column(
+        table.schema.get_field_index("ingested_at"),
+        "ingested_at",
+        pa.array([_at(D(2024, 4, 11))], pa.timestamp("us", tz="UTC")),
+    )
+    assert table.column("invalid_reason").to_pylist() == [None]
+    path = env.lake.path(f"bronze/raw_ohlcv/ingest_date=2024-04-11/{batch}.parquet")
+    env.lake.write_parquet(table, path)
+    dbt(env.tmp, env.lake_dir, env.warehouse, *BUILD_BRONZE)
+    with duckdb.connect(str(env.warehouse), read_only=True) as con:
+        rejected = con.execute(
+            "select invalid_reason from bronze.ohlcv_rejected where batch_id = ?", [batch]
+        ).fetchall()
+    assert rejected == [("vwap_outside_range",)]
+
+    result = env.vacuum(today=D(2024, 5, 20), retention_days=30)
+
+    assert path in result.deleted and not Path(path).exists()
 
 
 def test_a_row_superseded_by_a_later_correction_is_proven(env):
@@ -313,12 +347,11 @@ def test_a_dry_run_reports_exactly_what_the_real_run_then_does(env, calendar):
     dry = env.vacuum(dry_run=True)
 
     assert _listing(env.lake_dir) == before
-    assert dry["manifest"] is None and dry["dry_run"] is True
-    assert len(dry["deleted"]) == 3 and len(dry["kept"]) == 1
+    assert dry.manifest is None and dry.dry_run is True
+    assert len(dry.deleted) == 3 and len(dry.kept) == 1
     real = env.vacuum()
-    assert real["manifest"] is not None
-    same = {key: value for key, value in dry.items() if key not in ("dry_run", "manifest")}
-    assert same == {key: real[key] for key in same}
+    assert real.manifest is not None
+    assert replace(dry, dry_run=False, manifest=real.manifest) == real
 
 
 def test_nothing_but_proven_landing_files_past_retention_is_touched(env):
@@ -340,14 +373,12 @@ def test_nothing_but_proven_landing_files_past_retention_is_touched(env):
     result = env.vacuum()
 
     deleted = {env.files[name] for name in ("f1", "f2", "f3")}
-    manifest = str(Path(result["manifest"]).relative_to(env.lake_dir))
+    manifest = str(Path(str(result.manifest)).relative_to(env.lake_dir))
     assert _listing(env.lake_dir) == (before - deleted) | {manifest}
     for name in ("f4", "tickers", "predictions"):
         assert env.files[name] in before - deleted
     assert "ml/models/v1/model.joblib" in before - deleted
-    assert [
-        Path(item["file"]).relative_to(env.lake_dir).as_posix() for item in result["ignored"]
-    ] == [
+    assert [Path(item.file).relative_to(env.lake_dir).as_posix() for item in result.ignored] == [
         "bronze/raw_ohlcv/ingest_date=2024-03-01/sub/nested.parquet",
         "bronze/raw_ohlcv/ingest_date=2024-03-01/we[ir]d.parquet",
         "bronze/raw_ohlcv/ingest_date=garbage/x.parquet",
@@ -361,14 +392,14 @@ def test_rows_inside_dbts_cursor_look_back_are_kept(env):
     # dbt re-reads them on every build, so they must stay.
     result = env.vacuum(retention_days=5)
 
-    assert result["cutoff"] == "2024-04-15" and result["candidates"] == 4
-    assert len(result["deleted"]) == 3
-    assert result["kept"] == [
-        {
-            "file": env.abs("f4"),
-            "reason": "3 of 3 rows landed within 1 day of bronze.ohlcv_daily's cursor "
+    assert result.cutoff == D(2024, 4, 15) and result.candidates == 4
+    assert len(result.deleted) == 3
+    assert result.kept == [
+        Skipped(
+            env.abs("f4"),
+            "3 of 3 rows landed within the look-back margin of bronze.ohlcv_daily's cursor "
             "(2024-04-10 22:00:00); dbt still re-reads them",
-        }
+        )
     ]
 
 
@@ -379,16 +410,16 @@ def test_without_bronze_tables_nothing_is_deleted(env):
 
     result = env.vacuum(check=DuckDBConsolidationCheck(str(empty)))
 
-    assert result["deleted"] == [] and result["manifest"] is None
-    assert [item["file"] for item in result["kept"]] == sorted(
+    assert result.deleted == [] and result.manifest is None
+    assert [item.file for item in result.kept] == sorted(
         env.abs(name) for name in ("f1", "f2", "f3")
     )
-    assert {item["reason"] for item in result["kept"]} == {
-        f"warehouse {empty} has no bronze.ohlcv_daily and bronze.ohlcv_rejected; "
-        "build bronze with dbt first"
+    assert {item.reason for item in result.kept} == {
+        f"warehouse {empty} has no bronze.ohlcv_daily, bronze.ohlcv_rejected and "
+        "bronze.landing_consolidation; build bronze with dbt first"
     }
     missing = env.vacuum(check=DuckDBConsolidationCheck(str(env.tmp / "nope.duckdb")))
-    assert missing["deleted"] == [] and "does not exist" in missing["kept"][0]["reason"]
+    assert missing.deleted == [] and "does not exist" in missing.kept[0].reason
     assert _listing(env.lake_dir) == before
 
 
@@ -398,8 +429,8 @@ def test_an_empty_landing_file_past_retention_is_deleted(env):
 
     result = env.vacuum()
 
-    assert empty in result["deleted"] and result["rows_deleted"] == 3 + 3 + 4
-    entries = json.loads(Path(result["manifest"]).read_text())["deleted"]
+    assert empty in result.deleted and result.rows_deleted == 3 + 3 + 4
+    entries = json.loads(Path(str(result.manifest)).read_text())["deleted"]
     assert [(e["rows"], e["rows_proven"]) for e in entries if e["file"] == empty] == [(0, 0)]
 
 
@@ -416,7 +447,7 @@ def test_retention_is_at_least_a_day_and_no_candidate_means_no_query(env):
         with pytest.raises(ValueError, match="retention_days"):
             env.vacuum(retention_days=bad)
     result = env.vacuum(today=D(2024, 3, 2), retention_days=1, check=_Unused())
-    assert result["candidates"] == 0 and result["manifest"] is None
+    assert result.candidates == 0 and result.manifest is None
 
 
 def test_an_s3_lake_is_vacuumed_through_duckdb_and_pyarrow(built, aws_env):
@@ -439,12 +470,12 @@ def test_an_s3_lake_is_vacuumed_through_duckdb_and_pyarrow(built, aws_env):
     )
 
     uri = f"s3://{bucket}/lake/"
-    assert result["deleted"] == sorted(uri + built.files[name] for name in ("f1", "f2", "f3"))
+    assert result.deleted == sorted(uri + built.files[name] for name in ("f1", "f2", "f3"))
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     (manifest,) = [key for key in keys if key.startswith("lake/_manifests/vacuum/")]
-    assert result["manifest"] == f"s3://{bucket}/{manifest}"
+    assert result.manifest == f"s3://{bucket}/{manifest}"
     body = json.loads(s3.get_object(Bucket=bucket, Key=manifest)["Body"].read())
-    assert [e["file"] for e in body["deleted"]] == result["deleted"]
+    assert [e["file"] for e in body["deleted"]] == result.deleted
     assert keys == {f"lake/{key}" for key in _listing(built.lake_dir)} - {
         f"lake/{built.files[name]}" for name in ("f1", "f2", "f3")
     } | {manifest, markers[1]}
@@ -458,42 +489,39 @@ def _athena_sql(env: Env, names: list[str], prefix: str = "") -> str:
     return AthenaConsolidationCheck(schema_prefix=prefix).query(env.lake, files)
 
 
-def test_the_athena_query_reads_the_candidate_partitions_and_the_bronze_tables(env):
+def test_the_athena_query_reads_the_candidate_partitions_of_the_consolidation_model(env):
     sql = _athena_sql(env, ["f1", "f2", "f3"], prefix="dev_")
     tree = sqlglot.parse_one(sql, read="athena")
     assert sqlglot.parse_one(sql, read="trino") is not None
     tables = {(t.db, t.name) for t in tree.find_all(exp.Table) if t.db}
-    assert tables == {
-        ("dev_landing", "raw_ohlcv"),
-        ("dev_bronze", "ohlcv_daily"),
-        ("dev_bronze", "ohlcv_rejected"),
-    }
-    (partitions,) = [node for node in tree.find_all(exp.In) if node.this.name == "ingest_date"]
+    # the rule is the dbt model's: the query reads nothing else
+    assert tables == {("dev_bronze", "landing_consolidation")}
+    (partitions,) = [
+        node
+        for node in tree.find_all(exp.In)
+        if any(column.name == "ingest_date" for column in node.this.find_all(exp.Column))
+    ]
     assert [value.name for value in partitions.expressions] == [
         "2024-03-01",
         "2024-03-04",
         "2024-03-05",
     ]
-    assert '"$path"' in sql
+    assert sql == env.check.query(env.lake, [env.abs(n) for n in ("f1", "f2", "f3")]).replace(
+        '"bronze".landing_consolidation', '"dev_bronze"."landing_consolidation"'
+    )
     with pytest.raises(ValueError, match="DBT_SCHEMA_PREFIX"):
         AthenaConsolidationCheck(schema_prefix="dev; drop table x --")
 
 
 def test_the_athena_query_proves_what_the_duckdb_check_proves(env, calendar):
-    # The Athena SQL, transpiled by sqlglot, over a DuckDB view shaped like Athena's landing
-    # table ("$path", ingest_date, timestamps without zone): same answer as the DuckDB check.
+    # The Athena SQL, transpiled by sqlglot, over the warehouse's own consolidation view
+    # (its landing macros pointed at this lake): same answer as the DuckDB check.
     _late_file(env, calendar)
     names = ["f1", "f2", "f3", "late"]
     sql = sqlglot.transpile(_athena_sql(env, names), read="trino", write="duckdb")[0]
-    glob = f"{env.lake_dir}/bronze/raw_ohlcv/*/*.parquet"
-    with duckdb.connect(str(env.warehouse)) as con:
+    with duckdb.connect(str(env.warehouse), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
-        con.execute("create schema landing")
-        con.execute(
-            "create view landing.raw_ohlcv as select * replace "
-            '(cast(ingested_at as timestamp) as ingested_at), filename as "$path" '
-            f"from read_parquet('{glob}', hive_partitioning = true, filename = true)"
-        )
+        define_lake_macros(con, str(env.lake_dir), temporary=True)
         cursor = con.execute(sql)
         columns = [c[0] for c in cursor.description]
         rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
@@ -566,7 +594,7 @@ def test_the_athena_check_runs_one_query_and_reads_paged_results(env):
     (request,) = fake.started
     assert request["WorkGroup"] == "wg"
     assert request["ResultConfiguration"] == {"OutputLocation": "s3://results/"}
-    assert '"p_bronze".ohlcv_daily' in request["QueryString"]
+    assert '"p_bronze"."landing_consolidation"' in request["QueryString"]
     assert proofs == {
         f1: FileProof(rows=3, daily_cursor=dt.datetime(2024, 4, 10, 22)),
         f2: FileProof(3, 1, "CCC 2024-03-04", 0, dt.datetime(2024, 4, 10, 22)),
@@ -579,8 +607,8 @@ def test_athena_without_bronze_tables_keeps_everything(env):
     with pytest.raises(ProofUnavailable):
         check.unproven_rows(env.lake, [env.abs("f1")])
     result = env.vacuum(check=check)
-    assert result["deleted"] == [] and len(result["kept"]) == 3
-    assert missing in result["kept"][0]["reason"]
+    assert result.deleted == [] and len(result.kept) == 3
+    assert missing in result.kept[0].reason
     broken = AthenaConsolidationCheck(
         client=FakeAthena("FAILED", "SYNTAX_ERROR"), sleep=lambda s: None
     )

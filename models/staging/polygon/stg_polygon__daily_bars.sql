@@ -43,7 +43,7 @@ checked as (
     -- landed before a rule existed must not put a value Silver cannot hold into Bronze.
     select
         *,
-        coalesce(landed_reason, {{ bar_value_problems() }}) as invalid_reason
+        {{ landing_invalid_reason('landed_reason') }} as invalid_reason
     from typed
 
 ),
