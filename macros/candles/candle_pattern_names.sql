@@ -79,10 +79,38 @@
 {%- endmacro %}
 
 
-{#- How many of the 61 pattern columns of `relation` satisfy `condition` (e.g. '> 0'). -#}
+{#-
+    The single-candle descriptors (doji, spinning top, long/short line, marubozu ...): their
+    sign is the candle's colour, not a bullish or bearish call. The pattern catalog's
+    is_descriptor column (seeds/pattern_catalog.csv) says the same; a test keeps them equal.
+-#}
+{% macro candle_descriptor_names() -%}
+    {{ return([
+        'cdlbelthold',
+        'cdlclosingmarubozu',
+        'cdldoji',
+        'cdldragonflydoji',
+        'cdlgravestonedoji',
+        'cdlhighwave',
+        'cdllongleggeddoji',
+        'cdllongline',
+        'cdlmarubozu',
+        'cdlrickshawman',
+        'cdlshortline',
+        'cdlspinningtop',
+        'cdltakuri',
+    ]) }}
+{%- endmacro %}
+
+
+{#-
+    How many of the directional pattern columns of `relation` (the 61 less the descriptors)
+    satisfy `condition` (e.g. '> 0'): a doji is not a bullish signal.
+-#}
 {% macro candle_signal_count(relation, condition) -%}
+    {%- set descriptors = candle_descriptor_names() -%}
     {%- set terms = [] -%}
-    {%- for pattern in candle_pattern_names() -%}
+    {%- for pattern in candle_pattern_names() if pattern not in descriptors -%}
         {%- do terms.append(
             'case when ' ~ relation ~ '.' ~ pattern ~ ' ' ~ condition ~ ' then 1 else 0 end'
         ) -%}

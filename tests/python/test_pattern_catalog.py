@@ -76,6 +76,14 @@ def test_descriptors_are_the_single_candle_shapes():
     assert all(p.candles == 1 for p in catalog if p.is_descriptor)
 
 
+def test_the_signal_counts_leave_out_the_catalogs_descriptors():
+    descriptors = {p.pattern for p in load_catalog() if p.is_descriptor}
+    assert set(candle_sql.macro("candle_descriptor_names")()) == descriptors
+    counted = candle_sql.macro("candle_signal_count")("p", "> 0")
+    assert counted.count("case when") == 61 - len(descriptors) == 48
+    assert not any(f"p.{pattern} " in counted for pattern in descriptors)
+
+
 @pytest.mark.parametrize("model", ["candlestick_patterns", "candlestick_patterns_talib"])
 def test_column_docs_come_from_the_catalog(model):
     documented = {
