@@ -32,7 +32,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 
 from core.clock import UTC
-from core.logs import configure_cli
+from core.logs import configure_cli, progress
 from ml.features import (
     FeatureError,
     known_as_of,
@@ -512,23 +512,20 @@ def _log_fold(
     seconds: float,
     scores: Mapping[str, list[dict[str, float]]],
 ) -> None:
-    """Progress: one line per fitted fold (`fold 2/4 random_forest`), its metrics as fields.
-    Deliberately unlike the metric lines, so the regexes only see the chosen model's means."""
+    """Progress of the fits (`training folds 3/8`), with this fold's model and metrics as
+    fields; a quiet CLI shows it every few seconds. Deliberately unlike the metric lines,
+    so SageMaker's regexes only see the chosen model's means."""
     result = scores[name][-1]
     done = sum(len(results) for results in scores.values())
-    log.info(
-        "fold %d/%d %s: auc %.4f",
-        fold.index + 1,
-        folds,
-        name,
-        result["auc"],
-        extra={
-            "fold": f"{fold.index + 1}/{folds}",
-            "model": name,
-            "step": f"{done}/{steps}",
-            "seconds": round(seconds, 2),
-            **{metric: round(result[metric], 4) for metric in METRIC_NAMES},
-        },
+    progress(
+        log,
+        "training folds",
+        done,
+        steps,
+        fold=f"{fold.index + 1}/{folds}",
+        model=name,
+        seconds=round(seconds, 2),
+        **{metric: round(result[metric], 4) for metric in METRIC_NAMES},
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pandas as pd
 import pytest
 
 from core.lake import Lake
+from core.logs import PROGRESS
 from ml import registry, train
 from ml.features import (
     KEY_COLUMNS,
@@ -284,6 +286,23 @@ def test_fit_is_the_job_without_its_files(tmp_path: Path, frame: pd.DataFrame) -
     train.write_artifacts(trained, tmp_path / "model", tmp_path / "output")
     card = (tmp_path / "model" / "model_card.md").read_text()
     assert card == (tmp_path / "job" / "model" / "model_card.md").read_text()
+
+
+def test_fitting_reports_its_progress_fold_by_fold(
+    frame: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One progress record per fitted fold, counting up to every fit, so a quiet
+    `condvest train` or `daily` can show how far training is."""
+    caplog.set_level(logging.INFO, logger="ml.train")
+    train.fit(frame, train.parse_hyperparameters(FAST), NOW)
+    steps = [
+        getattr(record, PROGRESS)
+        for record in caplog.records
+        if record.getMessage() == "training folds"
+    ]
+    total = int(steps[-1].split("/")[1])
+    assert steps == [f"{done}/{total}" for done in range(1, total + 1)]
+    assert total >= 2
 
 
 def test_the_embargo_must_cover_the_horizon(tmp_path: Path, frame: pd.DataFrame) -> None:
