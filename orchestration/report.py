@@ -131,6 +131,9 @@ def format_report(result: Mapping[str, Any]) -> str:
             else ""
         )
     )
+    against = (model.get("metrics") or {}).get("against_baselines") or {}
+    if against.get("verdict"):
+        lines.append(f"  against the baselines: {against['verdict']}")
     top = summary.get("top_predictions") or []
     if top:
         lines.append(

@@ -129,3 +129,20 @@ def test_a_track_record_counts_trained_reused_and_failed_models():
         "  no model as of 2024-04-30: too few folds",
     ]
     assert lines[2].startswith("predictions 2024-05-01 .. 2024-06-07: 6 date(s)")
+
+
+def test_the_daily_report_says_plainly_whether_the_model_has_an_edge():
+    from orchestration.report import format_report
+
+    verdict = "no edge: validation AUC 0.5015 does not beat momentum's 0.4987 by 0.01"
+    summary = {
+        "date": "2025-12-31",
+        "execution": "local-1",
+        "model": {
+            "version": "v1",
+            "trained": True,
+            "metrics": {"validation": {"auc": 0.5015}, "against_baselines": {"verdict": verdict}},
+        },
+    }
+    report = format_report({"status": "SUCCEEDED", "states": ["Notify"], "summary": summary})
+    assert f"  against the baselines: {verdict}" in report.splitlines()
