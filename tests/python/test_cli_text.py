@@ -11,6 +11,7 @@ from orchestration.cli_text import (
     train_text,
     vacuum_text,
 )
+from orchestration.report import format_report
 
 TRAINED = {
     "version": "20251231T000000Z-368658ef",
@@ -132,8 +133,6 @@ def test_a_track_record_counts_trained_reused_and_failed_models():
 
 
 def test_the_daily_report_says_plainly_whether_the_model_has_an_edge():
-    from orchestration.report import format_report
-
     verdict = "no edge: validation AUC 0.5015 does not beat momentum's 0.4987 by 0.01"
     summary = {
         "date": "2025-12-31",
