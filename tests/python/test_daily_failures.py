@@ -8,6 +8,7 @@ did: the report must still print, not crash on its own read of the warehouse.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -22,6 +23,7 @@ from core.errors import ExitCode
 from orchestration import asl
 from orchestration.cli import main
 from orchestration.daily import LocalSteps
+from orchestration.vacuum import VacuumResult
 
 RUN_DATE = "2025-12-31"
 REAL_STEPS = {"ResolveRunDate", "NotifySuccess", "NotifyFailure"}
@@ -34,7 +36,18 @@ STUB_RESULTS: dict[str, dict[str, Any]] = {
     "PublishModel": {"version": "v", "published": "/nowhere"},
     "Predict": {"rows": 0},
     "DbtBuildPredictions": {"container": {"ExitCode": 0}, "status": "success"},
-    "Vacuum": {"deleted": [], "kept": [], "manifest": None},
+    "Vacuum": VacuumResult(
+        retention_days=30,
+        today=dt.date(2025, 12, 31),
+        cutoff=dt.date(2025, 12, 1),
+        dry_run=False,
+        candidates=0,
+        deleted=[],
+        kept=[],
+        ignored=[],
+        rows_deleted=0,
+        bytes_deleted=0,
+    ).to_dict(),
 }
 HAPPY_STEPS = [name for name in asl.happy_path_tasks() if name not in REAL_STEPS]
 _held: list[duckdb.DuckDBPyConnection] = []
@@ -84,6 +97,13 @@ def test_the_stubbed_day_succeeds(env: Path) -> None:
     assert f"condvest daily {RUN_DATE}: SUCCEEDED" in result.stdout
 
 
+def _report(stdout: str) -> list[str]:
+    """The report's lines: after the line per state that a quiet run prints as it goes."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("condvest daily "))
+    return lines[start:]
+
+
 @pytest.mark.parametrize("failing", ["ResolveRunDate", *HAPPY_STEPS, "NotifySuccess"])
 def test_every_failing_step_prints_the_failed_report(
     env: Path, monkeypatch: pytest.MonkeyPatch, failing: str
@@ -92,7 +112,7 @@ def test_every_failing_step_prints_the_failed_report(
     result = CliRunner().invoke(main, ["daily", "--date", RUN_DATE])
     assert result.exit_code == ExitCode.FAILED, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    report = result.stdout.splitlines()
+    report = _report(result.stdout)
     assert report[0].startswith(f"condvest daily {RUN_DATE}: FAILED")
     assert "NotifyFailure -> Failed" in report[1]
     (error,) = [line for line in report if line.startswith("  error: ")]
@@ -111,5 +131,5 @@ def test_a_failing_failure_notification_still_prints_the_failed_report(
     monkeypatch.setattr(LocalSteps, "NotifyFailure", _failing("NotifyFailure"))
     result = CliRunner().invoke(main, ["daily", "--date", RUN_DATE])
     assert result.exit_code == ExitCode.FAILED, result.output
-    assert ": FAILED" in result.stdout.splitlines()[0]
+    assert ": FAILED" in _report(result.stdout)[0]
     assert "DbtBuild broke on purpose" in result.stdout
