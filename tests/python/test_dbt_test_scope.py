@@ -172,7 +172,8 @@ def _land_malformed(lake_dir: Path) -> None:
 def test_the_oracle_runs_with_the_verify_selector_only(scoped):
     assert scoped["full"]["model.condvest.candlestick_patterns_talib"] == "success"
     assert any("matches_talib_oracle" in node for node in scoped["full"])
-    assert not any("talib" in node for node in scoped["daily"])
+    oracle = ("candlestick_patterns_talib", "matches_talib_oracle")
+    assert not any(name in node for node in scoped["daily"] for name in oracle)
     assert not any(node.startswith("unit_test.") for node in scoped["daily"])
     assert "Using default selector daily" in scoped["daily_output"]
 

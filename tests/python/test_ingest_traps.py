@@ -54,9 +54,11 @@ def test_the_cli_refuses_a_new_lake_with_the_usage_exit_code(tmp_path, monkeypat
 
     result = CliRunner().invoke(main, args)
 
-    assert result.exit_code != 0
-    error = result.exception
-    assert isinstance(error, NewLakeError) and error.exit_code == ExitCode.USAGE
+    assert result.exit_code == NewLakeError.exit_code == ExitCode.USAGE
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: the watermark store (WATERMARK_DSN) says ")
+    assert " is landed through 2025-12-02, but LAKE_ROOT " in line
+    assert "LAKE_ROOT" in line and "reset it" in line
     assert not (tmp_path / "second" / "bronze").exists()
 
 
