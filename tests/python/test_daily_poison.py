@@ -61,7 +61,7 @@ def test_one_bad_record_file_and_bar_do_not_stop_the_day(
 
     report = run.stdout
     assert run.returncode == 0, report + run.stderr[-4000:]
-    assert report.startswith(f"condvest daily {RUN_DATE}: SUCCEEDED")
+    assert f"\ncondvest daily {RUN_DATE}: SUCCEEDED" in report  # after the state lines
     assert f"quarantined landing file: {corrupt} (unreadable parquet: " in report
     assert f"malformed vendor record, landed invalid: {bad_symbol} {RUN_DATE}: " in report
     assert "c='95.5' is not a number" in report
