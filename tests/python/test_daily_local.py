@@ -36,6 +36,10 @@ RUN_TIME_COLUMNS = {
     "ingested_at",
     "max_ingested_at",
     "batch_id",
+    # the landing file a row came from (bronze.landing_consolidation): named by its batch's
+    # time, and an absolute path, which differs between copies of one lake
+    "landing_file",
+    "bronze_cursor",
     "predicted_at",
     "landing_scope_start",
 }
