@@ -208,11 +208,12 @@ def test_report_on_its_own_draws_chosen_symbols_and_the_run_records(sample):
         assert charts[-2:] == [f"chart-symbol-{first}", f"chart-symbol-{second}"]
         assert all(i["width"] == CHART_SIZE[0] for i in browser.loaded_images(driver, "img"))
         assert _attributes(driver, "[data-missing]", "data-missing") == ["NOPE"]
-        # without the walk, the steps are the date's recorded runs
+        # without the walk, the steps are the date's recorded runs, by start: the daily
+        # run is recorded when it starts, its fetches inside it
         assert _attributes(driver, "#run-states tr[data-state]", "data-state") == [
+            "daily (sample)",
             "tickers (sample)",
             "ohlcv (sample)",
-            "daily (sample)",
         ]
         assert _texts(driver, "#run-status") == ["SUCCEEDED"]
 
