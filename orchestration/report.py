@@ -11,7 +11,8 @@ from typing import Any
 
 import duckdb
 
-LAYERS = ("staging", "bronze", "silver", "gold")
+from reports.warehouse import rows_per_layer
+
 DOCS_HINT = "make docs (dbt docs generate + serve on http://localhost:8080)"
 
 
@@ -34,17 +35,7 @@ def _counts(warehouse_path: str, run_date: str | None) -> dict[str, Any]:
     # view, or its signals over all history, unpivots every pattern of every bar, which on
     # a 10,000-symbol market takes longer than the whole daily build.
     with duckdb.connect(warehouse_path, read_only=True) as conn:
-        relations = conn.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ? and table_type = 'BASE TABLE' "
-            "order by table_schema, table_name",
-            [list(LAYERS)],
-        ).fetchall()
-        layers: dict[str, dict[str, int]] = {layer: {} for layer in LAYERS}
-        for schema, name in relations:
-            # Names come from the catalog; quoting keeps odd ones safe.
-            count = conn.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
-            layers[schema][name] = int(count[0]) if count else 0
+        layers = rows_per_layer(conn)
         rejected: list[dict[str, Any]] = []
         if "ohlcv_rejected" in layers["bronze"]:
             # Every quarantined bar by reason, with a few of them named: one bad row is
