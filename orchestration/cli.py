@@ -57,6 +57,7 @@ def _emit(
 
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+DAY = click.DateTime(["%Y-%m-%d"])
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -127,9 +128,9 @@ def _exclusive(rt: Runtime, command: str, wait: bool) -> Iterator[None]:
     default="all",
     show_default=True,
 )
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="One session.")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First session.")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last session.")
+@click.option("--date", "day", type=DAY, help="One session.")
+@click.option("--from", "start", type=DAY, help="First session.")
+@click.option("--to", "end", type=DAY, help="Last session.")
 @click.option("--symbols", help="Comma-separated tickers: per-ticker fetch, not the market.")
 @click.option("--backfill", is_flag=True, help="Refetch even what is already landed.")
 @JSON
@@ -296,9 +297,6 @@ def _with_hyperparameters(command: Any) -> Any:
     return command
 
 
-DAY = click.DateTime(["%Y-%m-%d"])
-
-
 @main.command()
 @TARGET
 @_with_hyperparameters
@@ -425,9 +423,9 @@ def track_record(
 
 
 @main.command()
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (NY).")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First date to run.")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last date to run.")
+@click.option("--date", "day", type=DAY, help="Default: today (NY).")
+@click.option("--from", "start", type=DAY, help="First date to run.")
+@click.option("--to", "end", type=DAY, help="Last date to run.")
 @click.option("--source", type=click.Choice(SOURCES), help="Default: $MARKET_SOURCE or sample.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs' JSON, not the report.")
 @click.option("-v", "--verbose", is_flag=True, help="Stream every log line and dbt's log.")
@@ -583,9 +581,7 @@ def vacuum_command(retention_days: int, dry_run: bool, target: str, as_json: boo
 
 
 @main.command("report")
-@click.option(
-    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: the last bar date."
-)
+@click.option("--date", "day", type=DAY, help="Default: the last bar date.")
 @click.option("--symbols", help="Comma-separated tickers to chart besides the top predictions.")
 def report_command(day: dt.datetime | None, symbols: str | None) -> None:
     """Write the day's self-contained HTML report to the lake (reports/daily/<date>.html),
@@ -599,8 +595,8 @@ def report_command(day: dt.datetime | None, symbols: str | None) -> None:
 
 @main.command("chart")
 @click.argument("symbol")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First date.")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last date.")
+@click.option("--from", "start", type=DAY, help="First date.")
+@click.option("--to", "end", type=DAY, help="Last date.")
 def chart_command(symbol: str, start: dt.datetime | None, end: dt.datetime | None) -> None:
     """Write SYMBOL's candlestick chart (PNG and HTML) to the lake (reports/charts/): daily
     candles with pattern markers, over its 3d..34d bars. Default: its last 63 sessions."""
