@@ -42,3 +42,17 @@ def sqlite_store(tmp_path: Path):
     store = WatermarkStore.connect(f"sqlite:///{tmp_path / 'watermarks.sqlite'}")
     yield store
     store.close()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `condvest` run in-process on the sample market, with its lake, warehouse, store
+    and token cache under tmp_path; the settings that would send it elsewhere unset."""
+    monkeypatch.setenv("LAKE_ROOT", str(tmp_path / "lake"))
+    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("WATERMARK_DSN", f"sqlite:///{tmp_path / 'wm.sqlite'}")
+    monkeypatch.setenv("NOTIFY_TOKEN_CACHE", f"sqlite:///{tmp_path / 'tokens.sqlite'}")
+    monkeypatch.setenv("MARKET_SOURCE", "sample")
+    for name in ("DBT_TARGET", "SNS_TOPIC_ARN", "NOTIFY_API_URL", "TRAINING_WEEKDAY"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path

@@ -54,14 +54,8 @@ _held: list[duckdb.DuckDBPyConnection] = []
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("LAKE_ROOT", str(tmp_path / "lake"))
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("WATERMARK_DSN", f"sqlite:///{tmp_path / 'wm.sqlite'}")
-    monkeypatch.setenv("NOTIFY_TOKEN_CACHE", f"sqlite:///{tmp_path / 'tokens.sqlite'}")
-    monkeypatch.setenv("MARKET_SOURCE", "sample")
-    for name in ("DBT_TARGET", "SNS_TOPIC_ARN", "NOTIFY_API_URL", "TRAINING_WEEKDAY"):
-        monkeypatch.delenv(name, raising=False)
+def env(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    tmp_path = cli_env
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         con.execute("create schema bronze; create table bronze.ohlcv_daily as select 1 as x")
     monkeypatch.setattr("orchestration.dbt.preload", lambda: None)

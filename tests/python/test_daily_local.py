@@ -178,14 +178,16 @@ def run_daily(root: Path, *args: str) -> dict[str, Any]:
     return condvest(root, "daily", "--json", *(args or ("--date", RUN_DATE)))
 
 
-def condvest(root: Path, *args: str) -> dict[str, Any]:
+def condvest(root: Path, *args: str, timeout: float = 600) -> dict[str, Any]:
+    """`condvest <args>` as a user runs it, on the lake and warehouse under `root`; its
+    JSON output."""
     result = subprocess.run(
         [CONDVEST, *args],
         env=daily_env(root),
         capture_output=True,
         text=True,
         check=False,
-        timeout=600,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     return json.loads(result.stdout)

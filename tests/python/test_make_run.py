@@ -35,32 +35,16 @@ def test_make_run_on_a_fresh_data_dir_prints_under_40_lines(tmp_path):
         "WATERMARK_DSN": f"sqlite:///{tmp_path / 'watermarks.sqlite'}",
     }
     # The install is up to date first (a no-op once done): the limit is the run's output.
-    install = subprocess.run(
-        ["make", ".venv/.installed-run"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    install = _make(".venv/.installed-run", env, timeout=900)
     assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
-    done = subprocess.run(
-        ["make", "run"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1700,
-        check=False,
-    )
+    done = _make("run", env, timeout=1700)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
     lines = output.splitlines()
     assert len(lines) < MAX_LINES, output
 
     # a line per Task state the run went through, each with its seconds
-    tasks = [name for name, state in asl.states().items() if state["Type"] == "Task"]
+    tasks = asl.task_states()
     state_lines = {
         match[1]: line for line in lines if (match := STATE_LINE.match(line)) is not None
     }
@@ -74,3 +58,15 @@ def test_make_run_on_a_fresh_data_dir_prints_under_40_lines(tmp_path):
     assert len(log_lines) > 100 and any("OK created sql incremental model" in x for x in log_lines)
     assert not any("START sql" in line for line in lines)  # dbt's node lines stay in the file
     assert "condvest daily 2025-12-31: SUCCEEDED" in output
+
+
+def _make(target: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", target],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -21,6 +21,7 @@ from reports.catalog import CATALOG_PATH
 from reports.pattern_table import README, replace_block, table_for
 from tests.python import browser
 from tests.python.test_daily_local import CONDVEST, RUN_DATE, daily_env
+from tests.python.test_daily_local import condvest as run_condvest
 
 # The module's first test waits for a whole `condvest daily` (training included): 1-2
 # minutes on a quiet machine, over ten when the two cores are shared.
@@ -33,17 +34,8 @@ EDGE_MARGIN = 0.01
 
 
 def condvest(root: Path, *args: str) -> dict[str, Any]:
-    """`condvest <args>` as a user runs it, on the lake and warehouse under `root`."""
-    result = subprocess.run(
-        [CONDVEST, *args],
-        env=daily_env(root),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1500,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return dict(json.loads(result.stdout))
+    # a whole `condvest daily` with training, on cores other tests may share
+    return dict(run_condvest(root, *args, timeout=1500))
 
 
 @pytest.fixture(scope="module")

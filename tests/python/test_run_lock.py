@@ -125,15 +125,8 @@ def test_a_killed_runs_running_row_is_marked_abandoned_by_the_next_run(dsn: str)
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("LAKE_ROOT", str(tmp_path / "lake"))
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("WATERMARK_DSN", f"sqlite:///{tmp_path / 'wm.sqlite'}")
-    monkeypatch.setenv("NOTIFY_TOKEN_CACHE", f"sqlite:///{tmp_path / 'tokens.sqlite'}")
-    monkeypatch.setenv("MARKET_SOURCE", "sample")
-    for name in ("DBT_TARGET", "SNS_TOPIC_ARN", "NOTIFY_API_URL", "TRAINING_WEEKDAY"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+def env(cli_env: Path) -> Path:
+    return cli_env
 
 
 def lock_name(root: Path) -> str:
