@@ -53,6 +53,9 @@ DAILY_SHARE_TARGET = 0.02
 MEMORY = Memory(heap_gb=6, query_gb=4)
 # Keep every query of both runs in /v1/query until they are read.
 HISTORY = {"query.max-history": "100000", "query.min-expire-age": "6h"}
+_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+HEAVIEST = 25  # queries kept per run, with the start of their SQL, to see what reads
+HEAD_CHARS = 600
 _NODE = re.compile(r'"node_id": "([^"]+)"')
 _UNITS = {"B": 1, "kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40, "PB": 2**50}
 
@@ -63,20 +66,28 @@ def data_size(text: str) -> int:
     return round(float(number) * _UNITS[unit])
 
 
-def queries(server: TrinoServer) -> list[dict[str, Any]]:
+def _get(server: TrinoServer, path: str) -> Any:
     request = urllib.request.Request(
-        f"http://{server.host}:{server.port}/v1/query", headers={"X-Trino-User": "bench"}
+        f"http://{server.host}:{server.port}{path}", headers={"X-Trino-User": "bench"}
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
 
 
-def bytes_by_node(server: TrinoServer, seen: set[str]) -> dict[str, dict[str, int]]:
+def queries(server: TrinoServer) -> list[dict[str, Any]]:
+    return _get(server, "/v1/query")
+
+
+def bytes_by_node(
+    server: TrinoServer, seen: set[str], heaviest: list[dict[str, Any]]
+) -> dict[str, dict[str, int]]:
     """Per dbt node, over the finished queries not in `seen` (which it extends): queries,
-    bytes read from files, raw input bytes, and Athena's billed bytes (10 MB minimum)."""
+    bytes read from files, raw input bytes, and Athena's billed bytes (10 MB minimum).
+    `heaviest` receives the queries that read the most (node, bytes, the SQL's start)."""
     per_node: dict[str, dict[str, int]] = defaultdict(
         lambda: {"queries": 0, "physical_input_bytes": 0, "raw_input_bytes": 0, "billed_bytes": 0}
     )
+    read: list[dict[str, Any]] = []
     for query in queries(server):
         if query["queryId"] in seen or query["state"] not in ("FINISHED", "FAILED"):
             continue
@@ -90,7 +101,32 @@ def bytes_by_node(server: TrinoServer, seen: set[str]) -> dict[str, dict[str, in
         totals["physical_input_bytes"] += physical
         totals["raw_input_bytes"] += data_size(stats["rawInputDataSize"])
         totals["billed_bytes"] += max(physical, ATHENA_MINIMUM_BYTES) if physical else 0
+        sql = _COMMENT.sub("", query["query"]).strip()
+        read.append(
+            {
+                "node": node,
+                "query_id": query["queryId"],
+                "physical_input_bytes": physical,
+                "sql": sql[:HEAD_CHARS],
+            }
+        )
+    for entry in sorted(read, key=lambda q: -q["physical_input_bytes"])[:HEAVIEST]:
+        heaviest.append({**entry, "bytes_by_table": bytes_by_table(server, entry["query_id"])})
     return dict(per_node)
+
+
+def bytes_by_table(server: TrinoServer, query_id: str) -> dict[str, int]:
+    """The bytes one query read per table: its scans' operator figures, by plan node."""
+    info = _get(server, f"/v1/query/{query_id}")
+    tables = {
+        item["planNodeId"]: f"{item['schema']}.{item['table']}" for item in info.get("inputs", [])
+    }
+    read: dict[str, int] = defaultdict(int)
+    for operator in info["queryStats"].get("operatorSummaries", []):
+        table = tables.get(operator["planNodeId"])
+        if table:
+            read[table] += data_size(operator["physicalInputDataSize"])
+    return dict(read)
 
 
 def build(server: TrinoServer, work: Path, env: dict[str, str], seen: set[str]) -> dict[str, Any]:
@@ -98,7 +134,8 @@ def build(server: TrinoServer, work: Path, env: dict[str, str], seen: set[str]) 
     run_dbt(work, env, "build", "--target", "trino")
     seconds = time.perf_counter() - started
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
-    nodes = bytes_by_node(server, seen)
+    heaviest: list[dict[str, Any]] = []
+    nodes = bytes_by_node(server, seen, heaviest)
     total = {
         key: sum(node[key] for node in nodes.values())
         for key in ("queries", "physical_input_bytes", "raw_input_bytes", "billed_bytes")
@@ -108,6 +145,7 @@ def build(server: TrinoServer, work: Path, env: dict[str, str], seen: set[str]) 
         "statuses": {r["unique_id"]: r["status"] for r in results},
         "execution_seconds": {r["unique_id"]: round(r["execution_time"], 2) for r in results},
         "bytes_by_node": nodes,
+        "heaviest_queries": heaviest,
         "total": total,
     }
 

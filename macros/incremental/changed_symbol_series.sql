@@ -8,11 +8,13 @@
 
     Per symbol with Bronze rows newer than the model's cursor: its bars from `margin`
     sessions before its first new row, or the whole symbol when fewer than `history`
-    bars precede that row there (a long gap, or a recent listing). `scope_start` is the
-    constant lower bound from changed_session_start(margin), so the engine skips older
-    row groups. A full build reads every bar (first_new_session -1).
+    bars precede that row there (a long gap, or a recent listing). `scope_start` and
+    `short_start` are the constant lower bounds of the two reads, from
+    changed_session_start(margin) and short_history_start(history, margin, scope_start),
+    so the engine skips older files and row groups in both. A full build reads every bar
+    (first_new_session -1).
 -#}
-{% macro changed_symbol_series(bar_columns, history, margin, scope_start) %}
+{% macro changed_symbol_series(bar_columns, history, margin, scope_start, short_start) %}
 -- noqa: disable=LT02
 -- (sqlfluff mis-indents the rendered constant bounds of the incremental branch)
 {% if is_incremental() %}
@@ -80,7 +82,10 @@ series as (
         changed.first_new_session
     from {{ ref('ohlcv_daily') }} as bars
     inner join changed on bars.symbol = changed.symbol
-    where bars.symbol in (select short_history.symbol from short_history)
+    where
+        bars.symbol in (select short_history.symbol from short_history)
+        -- the first bar of those symbols, a constant: past every session when none
+        and bars.session_index >= {{ short_start }}  -- noqa: LT02
 
     {%- else %}
 

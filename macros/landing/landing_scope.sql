@@ -22,14 +22,7 @@
         {%- if relation is none -%}
             {{ return(none) }}
         {%- endif -%}
-        {%- set result = run_query('select max(ingested_at) from ' ~ relation) -%}
-        {#- an engine may answer with no row, or a row without columns (a mock) -#}
-        {%- set first = result.rows[0] if result.rows | length > 0 else [] -%}
-        {%- set cursor = first[0] if first | length > 0 else none -%}
-        {%- if cursor is string -%}
-            {#- some adapters return timestamps as text -#}
-            {%- set cursor = modules.datetime.datetime.fromisoformat(cursor[:19]) -%}
-        {%- endif -%}
+        {%- set cursor = latest_timestamp('ingested_at', relation) -%}
         {%- if cursor is not none -%}
             {%- do cursors.append(cursor) -%}
         {%- elif name == 'ohlcv_daily' -%}

@@ -52,7 +52,10 @@ buckets as (
 -- referenced more than once, which would copy all of history on every run.
 latest_loaded as (
 
+    -- the latest bar is at or after every touched one: older files need not be read
+    -- (first_session is 0 on a full build)
     select max(date) as latest_date from {{ ref('ohlcv_daily') }}
+    where session_index >= {{ first_session }}
 
 ),
 

@@ -37,6 +37,9 @@
     {%- if scope is not none and not keys -%}
         {%- do conditions.append('scoped.' ~ scope) -%}
     {%- endif -%}
+    {%- for bound in _key_lower_bounds(relation, keys, scope) -%}
+        {%- do conditions.append('scoped.' ~ bound) -%}
+    {%- endfor -%}
     {%- set rows -%}
         select scoped.* from {{ relation }} as scoped
         {% if keys %}
@@ -133,6 +136,37 @@
 
 {% macro _built_this_run(node) -%}
     {{ return('built_at' in node.get('columns', {}) and node.unique_id in selected_resources) }}
+{%- endmacro %}
+
+
+{#-
+    `key >= <smallest value among this run's rows>` for each date or number key: a row
+    sharing a key with this run's rows is at or above it, and the constant lets the
+    engine skip the older files before the join (a join's dynamic filter may come too
+    late to prune the scan).
+-#}
+{% macro _key_lower_bounds(relation, keys, scope) -%}
+    {%- if not keys -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set minimums = [] -%}
+    {%- for key in keys -%}
+        {%- do minimums.append('min(' ~ key ~ ')') -%}
+    {%- endfor -%}
+    {%- set result = run_query(
+        'select ' ~ minimums | join(', ') ~ ' from ' ~ relation ~ ' where ' ~ scope
+    ) -%}
+    {%- set bounds = [] -%}
+    {%- for key in keys -%}
+        {%- set value = result.rows[0][loop.index0] if result.rows | length > 0 else none -%}
+        {%- if value is number and value is not sameas true and value is not sameas false -%}
+            {%- do bounds.append(key ~ ' >= ' ~ value) -%}
+        {%- elif value is not none and value is not string and value.isoformat is defined
+            and value.hour is not defined -%}
+            {%- do bounds.append(key ~ " >= date '" ~ value.isoformat() ~ "'") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(bounds) }}
 {%- endmacro %}
 
 

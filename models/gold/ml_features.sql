@@ -27,6 +27,14 @@
 {% set history = warm_up + (horizon | int) + 1 %}
 {% set margin = 2 * history %}
 {% set scope_start = (changed_session_start(margin) if is_incremental() else none) or 0 %}
+{% set short_start = (
+    short_history_start(history, margin, scope_start) if is_incremental() else none
+) or 0 %}
+{#- every rewritten row is at or after one of the two reads' starts -#}
+{% set rewrite_start = [scope_start, short_start] | min %}
+{% set rewrite_from = earliest_date(
+    ref('ohlcv_daily'), 'date', 'session_index >= ' ~ rewrite_start
+) if rewrite_start else "date '1900-01-01'" %}
 {% set bar_sizes = [3, 5, 8, 13, 21, 34] %}
 {% set series = 'partition by symbol order by date' %}
 {% set bar_columns = [
@@ -56,7 +64,7 @@ patterns as (
 
 {% endfor %}
 
-{{ changed_symbol_series(bar_columns, history, margin, scope_start) }}
+{{ changed_symbol_series(bar_columns, history, margin, scope_start, short_start) }}
 
 daily_returns as (
 
@@ -151,7 +159,11 @@ features as (
         {{ built_at() }} as built_at
     from rolling
     inner join patterns
-        on rolling.symbol = patterns.symbol and rolling.date = patterns.date
+        on
+            rolling.symbol = patterns.symbol
+            and rolling.date = patterns.date
+            -- constant bounds (the rewritten rows' first session) skip older files
+            and patterns.date >= {{ rewrite_from }}
     -- the bar just before the session's own bar ended before the session began
     {%- for n in bar_sizes %}
         left join bars_{{ n }}d
@@ -159,6 +171,7 @@ features as (
                 rolling.symbol = bars_{{ n }}d.symbol
                 and bars_{{ n }}d.bucket_number
                 = {{ integer_divide('rolling.session_index', n) }} - 1
+                and bars_{{ n }}d.bucket_number >= {{ rewrite_start // n - 1 }}
     {%- endfor %}
     where rolling.is_warmed_up and rolling.is_rewritten
 

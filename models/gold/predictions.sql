@@ -44,7 +44,11 @@ final as (
         predictions.batch_id
     from predictions
     left join features
-        on predictions.symbol = features.symbol and predictions.date = features.date
+        on
+            predictions.symbol = features.symbol
+            and predictions.date = features.date
+            -- a constant: the features of days before the first prediction are not read
+            and features.date >= {{ earliest_date(ref('stg_ml__predictions'), 'date') }}
     left join symbols on predictions.symbol = symbols.symbol
 
 )

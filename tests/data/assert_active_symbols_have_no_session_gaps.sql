@@ -36,7 +36,8 @@ checked as (
 
 latest as (
 
-    select max(date) as latest_date from daily
+    -- the latest date is among the rows this run wrote, when it wrote any
+    select max(date) as latest_date from {{ 'checked' if since is not none else 'daily' }}
 
 ),
 

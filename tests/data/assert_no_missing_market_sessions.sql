@@ -2,6 +2,9 @@
 -- session with none is an ingestion gap. The span starts and ends with sessions carrying
 -- at least a tenth of the busiest session's symbols, so a lone symbol's longer history
 -- (a split restatement reaching back years) does not stretch it. Returns the gaps.
+-- A daily build checks the month before the earliest bar it wrote (changed_since): a
+-- gap it could leave lies between the last session loaded before it and its bars.
+{%- set since = changed_since('ohlcv_daily', 'date') %}
 with
 
 calendar as (
@@ -13,6 +16,9 @@ calendar as (
 daily as (
 
     select * from {{ ref('ohlcv_daily') }}
+    {%- if since is not none %}
+        where date >= {{ dbt.dateadd('day', -31, "cast('" ~ since ~ "' as date)") }}
+    {%- endif %}
 
 ),
 
