@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.lake import Lake
+from ingestion import quarantine
 from ingestion.bars import BAR_SCHEMA
 from ingestion.calendar import TradingCalendar
 from ingestion.duckdb_lake import define_lake_macros
@@ -37,7 +38,9 @@ def _bars(*symbols: str) -> pa.Table:
 def _landing_rows(lake_dir: Path) -> int:
     with duckdb.connect() as con:
         define_lake_macros(con, str(lake_dir))
-        return int(con.execute("select count(*) from landing_raw_ohlcv()").fetchone()[0])  # type: ignore[index]
+        # Reading a price, as dbt does: a count alone would not read the data pages.
+        query = "select count(*), sum(close) from landing_raw_ohlcv()"
+        return int(con.execute(query).fetchone()[0])  # type: ignore[index]
 
 
 def _sibling(good: Path, name: str) -> Path:
@@ -95,3 +98,58 @@ def test_a_lake_of_good_files_is_left_alone(lake: Lake, calendar: TradingCalenda
     land_bars(lake, calendar, _bars("AAPL"), "sample", NOW)
     result = check_landing(lake, NOW)
     assert (result.checked, result.quarantined, result.manifest) == (1, [], None)
+
+
+def _garbage_page(path: Path, column: str) -> bytes:
+    """The file's bytes with the first page of `column` overwritten: the footer intact."""
+    data = bytearray(path.read_bytes())
+    meta = pq.ParquetFile(path).metadata.row_group(0)
+    (chunk,) = [
+        meta.column(i) for i in range(meta.num_columns) if meta.column(i).path_in_schema == column
+    ]
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    data[start : start + 24] = b"\xab" * 24
+    return bytes(data)
+
+
+def test_a_file_whose_footer_reads_but_a_data_page_is_garbage_is_set_aside(
+    lake: Lake, lake_dir: Path, calendar: TradingCalendar
+) -> None:
+    good = Path(land_bars(lake, calendar, _bars("AAPL", "MSFT"), "sample", NOW).path)
+    corrupt = _sibling(good, "bad_page.parquet")
+    corrupt.write_bytes(_garbage_page(good, "close"))
+    assert pq.ParquetFile(corrupt).schema_arrow == pq.ParquetFile(good).schema_arrow
+    with pytest.raises(duckdb.Error):  # the footer is fine; reading the page is not
+        _landing_rows(lake_dir)
+
+    result = check_landing(lake, NOW)
+
+    (item,) = result.quarantined
+    assert item.path == str(corrupt)
+    assert item.reason.startswith("corrupt data in row group 0: ")
+    assert not corrupt.exists() and Path(item.moved_to).exists()
+    assert _landing_rows(lake_dir) == 2
+
+
+def test_only_new_or_changed_files_are_read_again(
+    lake: Lake, calendar: TradingCalendar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Path(land_bars(lake, calendar, _bars("AAPL"), "sample", NOW).path)
+    assert (check_landing(lake, NOW).checked, check_landing(lake, NOW).read) == (1, 0)
+    read: list[str] = []
+    real = quarantine.landing_problem
+
+    def reading(lake: Lake, path: str, dataset: str) -> str | None:
+        read.append(Path(path).name)
+        return real(lake, path, dataset)
+
+    monkeypatch.setattr(quarantine, "landing_problem", reading)
+    second = Path(land_bars(lake, calendar, _bars("MSFT"), "sample", NOW).path)
+    result = check_landing(lake, NOW)
+    assert (result.checked, result.read, read) == (2, 1, [second.name])
+    # A file rewritten in place (same size, another time) is read again, and its page checked.
+    first.write_bytes(_garbage_page(first, "close"))
+    result = check_landing(lake, NOW)
+    assert read == [second.name, first.name]
+    assert [Path(item.path).name for item in result.quarantined] == [first.name]
+    assert check_landing(lake, NOW).read == 0
