@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ingestion.events import EventError
-from orchestration.handlers import notify, publish_model, resolve_run_date
+from orchestration.handlers import check_landing, notify, publish_model, resolve_run_date
 from orchestration.handlers import vacuum as vacuum_handler
 from orchestration.handlers.events import Event
 
@@ -71,6 +71,7 @@ def test_the_event_reader_types_every_value_and_names_the_key():
         (resolve_run_date, {"input": "2024-01-02"}, "'input' must be a JSON object"),
         (vacuum_handler, {"retention": 3}, "unknown event keys"),
         (vacuum_handler, ["date"], "must be a JSON object"),
+        (check_landing, {"dry_run": True}, "unknown event keys"),
     ],
 )
 def test_every_orchestration_handler_refuses_a_bad_event_before_doing_anything(

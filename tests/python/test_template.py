@@ -31,6 +31,7 @@ HANDLERS = {
     "ingestion.handlers.daily_meta_fetcher.lambda_handler": "FetchMetadataFunctionArn",
     "ingestion.handlers.daily_ohlcv_fetcher.lambda_handler": "FetchOhlcvFunctionArn",
     "orchestration.handlers.resolve_run_date.lambda_handler": "ResolveRunDateFunctionArn",
+    "orchestration.handlers.check_landing.lambda_handler": "CheckLandingFunctionArn",
     "orchestration.handlers.publish_model.lambda_handler": "PublishModelFunctionArn",
     "orchestration.handlers.vacuum.lambda_handler": "VacuumFunctionArn",
     "orchestration.handlers.notify.lambda_handler": "NotifyFunctionArn",
@@ -165,7 +166,7 @@ def test_pass_role_is_always_limited_to_a_service(resources):
                 assert "iam:PassedToService" in statement["Condition"]["StringEquals"], name
 
 
-def test_state_machine_role_invokes_only_the_six_functions(resources):
+def test_state_machine_role_invokes_only_its_functions(resources):
     functions = of_type(resources, "AWS::Serverless::Function")
     invoke = [
         s
