@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import threading
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -419,6 +420,51 @@ def test_a_failing_landing_check_retries_then_notifies_without_building(deployme
     assert len(deployment.called("CheckLanding")) == 1 + retry["MaxAttempts"]
     (alert,) = deployment.alerts()
     assert alert["error"]["Error"] == "OSError" and alert["last_completed_step"] == "FetchOhlcv"
+
+
+def test_a_second_execution_for_a_date_already_running_stops_before_doing_anything(deployment):
+    fetching, release = threading.Event(), threading.Event()
+    stand_in = deployment.registry.functions["condvest-FetchOhlcv"]
+
+    def slow_fetch(event: dict[str, Any]) -> dict[str, Any]:
+        fetching.set()
+        assert release.wait(60)
+        return stand_in(event)
+
+    deployment.registry.functions["condvest-FetchOhlcv"] = slow_fetch
+    client = sfn.client("stepfunctions")
+
+    def start(name: str, day: str) -> str:
+        execution_input = json.dumps({"date": day})
+        return client.start_execution(
+            stateMachineArn=deployment.arn, name=name, input=execution_input
+        )["executionArn"]
+
+    with sfn.patched_moto(deployment.registry, deployment.sleeps):
+        scheduled = start("scheduled", FRIDAY)
+        assert fetching.wait(60)
+        by_hand = start("by-hand", FRIDAY)
+        refused = sfn.wait_for(client, by_hand)
+        holiday = sfn.wait_for(client, start("another-day", THANKSGIVING))
+        release.set()
+        finished = sfn.wait_for(client, scheduled)
+
+    assert refused["status"] == "FAILED" and refused["error"] == "DuplicateRunError"
+    assert sfn.entered_states(client, by_hand) == ["ResolveRunDate", "AlreadyRunning"]
+    history = client.get_execution_history(executionArn=by_hand)["events"]
+    causes = " ".join(
+        details.get("cause", "")
+        for event in history
+        for key, details in event.items()
+        if key.endswith("FailedEventDetails")
+    )
+    assert "execution scheduled (started " in causes
+    assert f"is already running {FRIDAY}; this one stops without doing anything" in causes
+    # Another date runs beside it; the first execution does the day, once.
+    assert holiday["status"] == "SUCCEEDED"
+    assert finished["status"] == "SUCCEEDED"
+    assert len(deployment.called("FetchOhlcv")) == 1
+    assert [alert["date"] for alert in deployment.alerts()] == [THANKSGIVING, FRIDAY]
 
 
 def test_a_failing_dbt_build_notifies_the_failure(deployment, monkeypatch):
