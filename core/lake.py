@@ -108,12 +108,19 @@ class Lake:
             self._delete_s3(paths)
 
     def list_files(self, prefix: str, suffix: str = ".parquet") -> list[str]:
+        return [info.path for info in self.list_file_infos(prefix, suffix)]
+
+    def list_file_infos(self, prefix: str, suffix: str = ".parquet") -> list[pafs.FileInfo]:
+        """The files under `prefix`, by path, with their size and modification time."""
         selector = pafs.FileSelector(self.path(prefix), recursive=True, allow_not_found=True)
         infos = self.fs.get_file_info(selector)
         return sorted(
-            info.path
-            for info in infos
-            if info.type == pafs.FileType.File and info.path.endswith(suffix)
+            (
+                info
+                for info in infos
+                if info.type == pafs.FileType.File and info.path.endswith(suffix)
+            ),
+            key=lambda info: info.path,
         )
 
     def _s3_client(self) -> Any:

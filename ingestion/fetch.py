@@ -32,8 +32,11 @@ log = logging.getLogger(__name__)
 DEFAULT_HISTORY_START = dt.date(2003, 9, 10)  # Polygon's daily history starts here
 
 # Follow-up kinds: the splits check of a landed session, a split symbol's restatement, a
-# landed batch's per-symbol marks.
+# landed batch's per-symbol marks, the splits check of one symbol's fetched range.
 SPLITS, RESTATE, SYMBOL_MARKS = "splits", "restate", "symbol_marks"
+SYMBOL_SPLITS = "symbol_splits"
+# What a splits check covers: (the symbol, or None for every symbol; first day; last day).
+Span = tuple[str | None, dt.date, dt.date]
 
 
 class NewLakeError(OperationalError):
@@ -176,12 +179,16 @@ def _settle_followups(
         )
     checks = store.pending_followups(OHLCV, SPLITS)
     if checks:
-        _attempt(
-            store,
-            summary,
-            checks,
-            lambda: _check_splits(source, store, summary, [_day(c.key) for c in checks]),
-        )
+        sessions = [_day(c.key) for c in checks]
+        span: Span = (None, min(sessions), max(sessions))
+        _attempt(store, summary, checks, lambda: _check_splits(source, store, summary, [span]))
+    # Per-symbol ranges: one call to the splits endpoint for all of them, not one each.
+    ranges = store.pending_followups(OHLCV, SYMBOL_SPLITS)
+    if ranges:
+        spans: list[Span] = [
+            (r.detail["symbol"], _day(r.detail["from"]), _day(r.detail["through"])) for r in ranges
+        ]
+        _attempt(store, summary, ranges, lambda: _check_splits(source, store, summary, spans))
     for item in store.pending_followups(OHLCV, RESTATE):
         _attempt(
             store,
@@ -212,21 +219,24 @@ def _day(value: str) -> dt.date:
 
 
 def _check_splits(
-    source: MarketSource, store: WatermarkStore, summary: RunSummary, sessions: list[dt.date]
+    source: MarketSource, store: WatermarkStore, summary: RunSummary, spans: list[Span]
 ) -> None:
-    """A split rewrites a symbol's adjusted history: each one found in the sessions' span
-    becomes an owed restatement, recorded before the check counts as done."""
-    first, last = min(sessions), max(sessions)
-    owed = []
+    """A split rewrites a symbol's adjusted history: each one found in a span (of its
+    symbol, or of any) becomes an owed restatement through the span's last day, recorded
+    before the check counts as done."""
+    first, last = min(span[1] for span in spans), max(span[2] for span in spans)
+    owed: dict[str, FollowUp] = {}
     for symbol, executed, _ratio in source.splits(first, last):
         try:
             symbol = require_symbol(symbol)
         except ValueError:
             log.warning("split for unusable symbol skipped", extra={"symbol": repr(symbol)})
             continue
-        detail = {"through": last.isoformat(), "executed": executed.isoformat()}
-        owed.append(FollowUp(RESTATE, symbol, detail))
-    store.add_followups(OHLCV, owed, summary.run_id)
+        for wanted, start, through in spans:
+            if wanted in (None, symbol) and start <= executed <= through:
+                detail = {"through": through.isoformat(), "executed": executed.isoformat()}
+                owed[symbol] = FollowUp(RESTATE, symbol, detail)
+    store.add_followups(OHLCV, list(owed.values()), summary.run_id)
 
 
 def _restate(
@@ -264,6 +274,7 @@ def _fetch_symbols(
     for done, symbol in enumerate(request.symbols, 1):
         _fetch_symbol(source, lake, store, calendar, request, summary, symbol, marks.get(symbol))
         progress(log, "ohlcv symbols fetched", done, len(request.symbols), symbol=symbol)
+    _settle_followups(source, lake, store, request, summary, calendar)
 
 
 def _fetch_symbol(
@@ -299,6 +310,11 @@ def _fetch_symbol(
     batch = land_bars(lake, calendar, bars, source.name, utcnow())
     summary.add(batch)
     summary.symbols.append(symbol)
+    # The range came adjusted for every split known now; bars landed before it were not:
+    # a split inside it owes a restatement. Recorded before the mark hides the range.
+    span = {"symbol": symbol, "from": start.isoformat(), "through": request.end.isoformat()}
+    owed = FollowUp(SYMBOL_SPLITS, f"{symbol} {span['from']}..{span['through']}", span)
+    store.add_followups(OHLCV, [owed], summary.run_id)
     store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
 
 

@@ -2,12 +2,18 @@
 
 dbt reads every landing file of a dataset through one glob (DuckDB's table macros, the
 Athena/Trino Hive tables over the landing prefix), so a truncated or garbage `.parquet`, a
-file whose column types drifted or one missing a required column would fail the whole
-build, or put rows without a price into Bronze. `check_landing` opens each landing file's
-footer and compares its schema with the landing schema; a file that fails is moved under
-`bronze/quarantine/` (outside every landing glob, so every engine stops reading it, and
-vacuum never deletes it), and recorded with its reason in a manifest under
-`_manifests/quarantine/`. Nothing is deleted before its copy and its manifest are written.
+file whose column types drifted, one missing a required column or one with a corrupt data
+page would fail the whole build, or put rows without a price into Bronze. `check_landing`
+opens each new landing file, compares its footer's schema with the landing schema and reads
+every row group of the landing columns it holds (a corrupt page fails only when read); a
+file that fails is moved under `bronze/quarantine/` (outside every landing glob, so every
+engine stops reading it, and vacuum never deletes it), and recorded with its reason in a
+manifest under `_manifests/quarantine/`. Nothing is deleted before its copy and its manifest
+are written. Files that passed are remembered by path, size and modification time in
+`CHECKED_INDEX`, so a daily run reads only the files that are new or changed since.
+
+The local `condvest daily` and the AWS state machine run it as the same state,
+CheckLanding, before the dbt build (`orchestration.handlers.check_landing` on AWS).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ log = logging.getLogger(__name__)
 
 QUARANTINE_PREFIX = "bronze/quarantine"
 QUARANTINE_MANIFEST_PREFIX = "_manifests/quarantine"
+# The landing files already checked and found readable: {path in the lake: "size:mtime_ns"}.
+CHECKED_INDEX = f"{QUARANTINE_MANIFEST_PREFIX}/checked/landing.json"
 SCHEMAS = {"ohlcv": LANDING_OHLCV_SCHEMA, "tickers": LANDING_TICKERS_SCHEMA}
 # Columns a landing file may lack (older writers, other tools): read as nulls. Every other
 # column of the landing schema is required: without it a row cannot be a bar (a price),
@@ -50,13 +58,16 @@ class QuarantinedFile:
 
 @dataclass
 class LandingCheck:
+    # Landing files found; of them, those read this time (new or changed since checked).
     checked: int = 0
+    read: int = 0
     quarantined: list[QuarantinedFile] = field(default_factory=list)
     manifest: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "checked": self.checked,
+            "read": self.read,
             "quarantined": [asdict(item) for item in self.quarantined],
             "manifest": self.manifest,
         }
@@ -77,13 +88,33 @@ def _readable(actual: pa.DataType, expected: pa.DataType) -> bool:
     return False
 
 
-def schema_problem(lake: Lake, path: str, dataset: str) -> str | None:
-    """Why dbt could not read this landing file, or None. Reads the footer only."""
+def landing_problem(lake: Lake, path: str, dataset: str) -> str | None:
+    """Why dbt could not read this landing file, or None: its footer's schema, then every
+    row group of the landing columns it holds (what dbt reads)."""
     try:
         with lake.fs.open_input_file(path) as handle:
-            schema = pq.ParquetFile(handle).schema_arrow
-    except (pa.ArrowInvalid, OSError) as exc:
-        return f"unreadable parquet: {str(exc).strip().splitlines()[0]}"
+            parquet = pq.ParquetFile(handle)
+            schema = parquet.schema_arrow
+            problem = schema_problem(schema, dataset)
+            if problem is not None:
+                return problem
+            columns = [name for name in SCHEMAS[dataset].names if name in schema.names]
+            for group in range(parquet.num_row_groups):
+                try:
+                    parquet.read_row_group(group, columns=columns)
+                except (pa.ArrowException, OSError) as exc:
+                    return f"corrupt data in row group {group}: {_first_line(exc)}"
+    except (pa.ArrowException, OSError) as exc:
+        return f"unreadable parquet: {_first_line(exc)}"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def schema_problem(schema: pa.Schema, dataset: str) -> str | None:
+    """Why a file of this schema is not a landing file of `dataset`, or None."""
     expected = SCHEMAS[dataset]
     missing = [
         name
@@ -104,34 +135,57 @@ def schema_problem(lake: Lake, path: str, dataset: str) -> str | None:
 
 
 def check_landing(lake: Lake, now: dt.datetime) -> LandingCheck:
-    """Quarantine every landing file dbt could not read; describe what was checked."""
+    """Quarantine every landing file dbt could not read; describe what was checked. Only
+    files new or changed since the last check are read."""
     result = LandingCheck()
+    known = _read_index(lake)
+    readable: dict[str, str] = {}
     moves: list[tuple[str, str]] = []
     for dataset, prefix in LANDING_PREFIXES.items():
-        for path in lake.list_files(prefix):
+        for info in lake.list_file_infos(prefix):
             result.checked += 1
-            reason = schema_problem(lake, path, dataset)
-            if reason is None:
+            key = info.path.removeprefix(lake.path(""))  # relative to the lake root
+            stamp = f"{info.size}:{info.mtime_ns}"
+            if known.get(key) == stamp:
+                readable[key] = stamp
                 continue
-            target = lake.path(QUARANTINE_PREFIX, path.removeprefix(lake.path("bronze") + "/"))
-            moves.append((path, target))
+            result.read += 1
+            reason = landing_problem(lake, info.path, dataset)
+            if reason is None:
+                readable[key] = stamp
+                continue
+            target = lake.path(QUARANTINE_PREFIX, info.path.removeprefix(lake.path("bronze") + "/"))
+            moves.append((info.path, target))
             result.quarantined.append(
-                QuarantinedFile(dataset, lake.display(path), lake.display(target), reason)
+                QuarantinedFile(dataset, lake.display(info.path), lake.display(target), reason)
             )
-    if not moves:
-        return result
-    # Copies first, then the manifest that names them, then the landing originals go: at
-    # every moment each file is in landing or in quarantine, named by the manifest.
-    for path, target in moves:
-        lake.write_bytes(target, lake.read_bytes(path))
-    result.manifest = _write_manifest(lake, result, now)
-    lake.delete([path for path, _ in moves])
-    for item in result.quarantined:
-        log.warning(
-            "landing file quarantined",
-            extra={"file": item.path, "moved_to": item.moved_to, "reason": item.reason},
-        )
+    if moves:
+        # Copies first, then the manifest that names them, then the landing originals go:
+        # at every moment each file is in landing or in quarantine, named by the manifest.
+        for path, target in moves:
+            lake.write_bytes(target, lake.read_bytes(path))
+        result.manifest = _write_manifest(lake, result, now)
+        lake.delete([path for path, _ in moves])
+        for item in result.quarantined:
+            log.warning(
+                f"landing file quarantined: {item.path} ({item.reason}); kept at {item.moved_to}",
+                extra={"file": item.path, "moved_to": item.moved_to, "reason": item.reason},
+            )
+    if readable != known:
+        # Files gone from landing (vacuumed, quarantined) drop out of the index.
+        body = json.dumps({"files": readable}, indent=0, sort_keys=True).encode()
+        lake.write_bytes(lake.path(CHECKED_INDEX), body, "application/json")
     return result
+
+
+def _read_index(lake: Lake) -> dict[str, str]:
+    """The files checked before; a missing or unreadable index only means reading again."""
+    path = lake.path(CHECKED_INDEX)
+    try:
+        files = json.loads(lake.read_bytes(path))["files"]
+    except (FileNotFoundError, OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {str(key): str(value) for key, value in files.items()} if isinstance(files, dict) else {}
 
 
 def _write_manifest(lake: Lake, result: LandingCheck, now: dt.datetime) -> str:

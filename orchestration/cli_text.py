@@ -128,6 +128,12 @@ def _state_detail(name: str, result: Mapping[str, Any]) -> str:
     if name in ("FetchMetadata", "FetchOhlcv"):
         detail = f"{result.get('rows_landed', 0):,} rows over {result.get('sessions_landed', 0)}"
         return f"{detail} session(s), watermark {result.get('watermark')}"
+    if name == "CheckLanding":
+        quarantined = result.get("quarantined") or []
+        return (
+            f"{result.get('checked', 0)} landing file(s), {result.get('read', 0)} read"
+            + "".join(f"; quarantined {item['path']} ({item['reason']})" for item in quarantined)
+        )
     if name in ("DbtBuild", "DbtBuildPredictions"):
         detail = result.get("stats") or ", ".join(
             f"{status} {count}" for status, count in (result.get("results") or {}).items()

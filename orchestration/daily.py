@@ -97,11 +97,13 @@ class LocalSteps:
         )
         return fetch_ohlcv(self.rt.source, self.rt.lake, self.rt.store, self.rt.calendar, request)
 
-    def DbtBuild(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def CheckLanding(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         # A landing file dbt cannot read would fail the build for the whole lake: set it
         # aside (named, never lost) and build the rest.
-        check = check_landing(self.rt.lake, self.now())
-        return {**dbt_build(log_file=self.dbt_log), "landing_check": check.as_dict()}
+        return check_landing(self.rt.lake, self.now()).as_dict()
+
+    def DbtBuild(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return dbt_build(log_file=self.dbt_log)
 
     def ExportFeatures(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         # In AWS an Athena UNLOAD hands the features to the SageMaker jobs; here Train and

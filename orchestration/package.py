@@ -2,7 +2,7 @@
 
 Into the output directory (default `build/`):
 
-- `lambda.zip`: the code of the six Lambda functions (every handler lives in `ingestion`,
+- `lambda.zip`: the code of the seven Lambda functions (every handler lives in `ingestion`,
   `orchestration` or `ml`) with the trading calendar they read, and the third-party
   packages they import, pinned by uv.lock and installed as manylinux wheels for the Lambda
   runtime (`LAMBDA_PYTHON`, x86_64). orchestration/template.yaml points CodeUri at it.

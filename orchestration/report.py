@@ -79,8 +79,7 @@ def format_report(result: Mapping[str, Any]) -> str:
         f"session(s), {summary.get('tickers_landed', 0)} tickers; watermark "
         f"{ohlcv.get('watermark')}"
     )
-    build = summary.get("build") or {}
-    for item in (build.get("landing_check") or {}).get("quarantined") or []:
+    for item in (summary.get("landing_check") or {}).get("quarantined") or []:
         lines.append(
             f"  quarantined landing file: {item['path']} ({item['reason']}); "
             f"kept at {item['moved_to']}"

@@ -108,6 +108,8 @@ def build_summary(
             "watermark": ohlcv.get("watermark"),
         },
         "tickers_landed": tickers.get("rows_landed", 0),
+        # Landing files set aside before the build (CheckLanding), each named with its reason.
+        "landing_check": _result(steps, "CheckLanding") or None,
         "build": _build_brief(_result(steps, "DbtBuild")),
         "model": {
             "version": version,

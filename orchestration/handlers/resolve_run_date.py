@@ -1,7 +1,9 @@
 """Lambda ResolveRunDate: plan the daily run (see orchestration.plan).
 
 Event (the state machine passes it): {"input": <the execution's input>, "execution": <its
-name>}; the input may name {"date": "YYYY-MM-DD"}, default today in America/New_York.
+name>, "execution_arn": <its ARN>}; the input may name {"date": "YYYY-MM-DD"}, default today
+in America/New_York. With `execution_arn`, an execution started after another one still
+running the same date raises DuplicateRunError (orchestration.executions).
 Environment: LAKE_ROOT (to find published models), TRAINING_WEEKDAY (default FRI),
 DAILY_HISTORY_START (first session to fetch when nothing is landed yet).
 """
@@ -10,15 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
+
 from core.clock import utcnow
 from core.lake import Lake
 from core.logs import lambda_entry
 from core.settings import Settings
 from ingestion.calendar import load_calendar
+from orchestration.executions import refuse_a_second_run
 from orchestration.handlers.events import Event
 from orchestration.plan import resolve_run
 
-EVENT_KEYS = frozenset({"input", "execution"})
+EVENT_KEYS = frozenset({"input", "execution", "execution_arn"})
 INPUT_KEYS = frozenset({"date"})
 
 
@@ -37,4 +42,9 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
         history_start=settings.daily_history_start,
         gold_schema=settings.schema("gold"),
     )
+    execution_arn = checked.text("execution_arn")
+    if execution_arn:
+        # One execution per date: a later one for a date already running stops here.
+        sfn = boto3.client("stepfunctions", region_name=settings.aws_region)
+        refuse_a_second_run(sfn, execution_arn, plan.date)
     return plan.as_dict()

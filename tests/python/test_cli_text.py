@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from core.lake import Lake
+from ingestion.quarantine import LandingCheck, QuarantinedFile
 from orchestration.cli_text import (
     predict_range_text,
     predict_text,
@@ -12,6 +14,7 @@ from orchestration.cli_text import (
     vacuum_text,
 )
 from orchestration.report import format_report
+from orchestration.summary import SUCCEEDED, build_summary
 
 TRAINED = {
     "version": "20251231T000000Z-368658ef",
@@ -97,6 +100,17 @@ def test_a_state_line_carries_dbts_summary_its_warnings_and_the_log():
     assert failed.endswith("0.2 s  FAILED ValueError: no feature rows for 2025-12-31")
 
 
+def test_the_landing_check_line_names_each_quarantined_file_and_why():
+    check = LandingCheck(checked=120, read=2)
+    check.quarantined.append(
+        QuarantinedFile("ohlcv", "/lake/bronze/raw_ohlcv/x.parquet", "/q/x.parquet", "truncated")
+    )
+    assert state_line("CheckLanding", 0.31, check.as_dict(), None) == (
+        "  CheckLanding                0.3 s  120 landing file(s), 2 read; "
+        "quarantined /lake/bronze/raw_ohlcv/x.parquet (truncated)"
+    )
+
+
 SCORED_RANGE = {
     "from": "2024-05-01",
     "to": "2024-06-07",
@@ -145,3 +159,20 @@ def test_the_daily_report_says_plainly_whether_the_model_has_an_edge():
     }
     report = format_report({"status": "SUCCEEDED", "states": ["Notify"], "summary": summary})
     assert f"  against the baselines: {verdict}" in report.splitlines()
+
+
+def test_the_daily_report_names_the_landing_files_the_check_set_aside(tmp_path):
+    # As the Notify Lambda and `condvest daily` build it: CheckLanding's result, by state name.
+    check = LandingCheck(checked=3, read=3)
+    check.quarantined.append(
+        QuarantinedFile("ohlcv", "s3://b/lake/bronze/raw_ohlcv/x.parquet", "s3://b/q", "bad page")
+    )
+    steps = {"CheckLanding": {"result": check.as_dict()}}
+    document = {"run": {"date": "2025-12-31"}, "steps": steps}
+    summary = build_summary(SUCCEEDED, document, lake=Lake.open(str(tmp_path)), execution="e")
+    assert summary["landing_check"]["quarantined"][0]["reason"] == "bad page"
+    report = format_report({"status": "SUCCEEDED", "states": ["Notify"], "summary": summary})
+    assert (
+        "  quarantined landing file: s3://b/lake/bronze/raw_ohlcv/x.parquet (bad page); "
+        "kept at s3://b/q"
+    ) in report.splitlines()

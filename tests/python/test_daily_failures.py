@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.errors import ExitCode
+from ingestion.quarantine import LandingCheck
 from orchestration import asl
 from orchestration.cli import main
 from orchestration.daily import LocalSteps
@@ -30,6 +31,7 @@ REAL_STEPS = {"ResolveRunDate", "NotifySuccess", "NotifyFailure"}
 STUB_RESULTS: dict[str, dict[str, Any]] = {
     "FetchMetadata": {"status": "succeeded", "rows_landed": 3},
     "FetchOhlcv": {"status": "succeeded", "rows_landed": 5, "sessions_landed": 1},
+    "CheckLanding": LandingCheck().as_dict(),
     "DbtBuild": {"container": {"ExitCode": 0}, "status": "success"},
     "ExportFeatures": {"skipped": "stub"},
     "Train": {"version": "v", "model_dir": "/nowhere", "metrics": {}},

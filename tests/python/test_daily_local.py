@@ -239,11 +239,12 @@ def test_a_fresh_machine_runs_every_state_to_a_trained_model_and_predictions(fir
     root, output = first_run
     (run,) = output["runs"]
     assert run["status"] == "SUCCEEDED"
-    assert run["states"][:6] == [
+    assert run["states"][:7] == [
         "ResolveRunDate",
         "IsTradingSession",
         "FetchMetadata",
         "FetchOhlcv",
+        "CheckLanding",
         "DbtBuild",
         "CheckDbtBuild",
     ]

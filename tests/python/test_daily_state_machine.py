@@ -1,8 +1,9 @@
 """The daily ASL, executed by moto's Step Functions interpreter (see sfn_harness).
 
 Real pieces: the definition file as deployed (with its DefinitionSubstitutions filled in),
-moto's ECS, SageMaker, Athena, SNS and SQS, and the real ResolveRunDate and Notify Lambda
-handlers (planning on a local lake; recording in SQLite; publishing to moto's SNS). The
+moto's ECS, SageMaker, Athena, SNS and SQS, and the real ResolveRunDate, CheckLanding and
+Notify Lambda handlers (planning and checking on a local lake; recording in SQLite;
+publishing to moto's SNS). The
 fetchers, vacuum and publish Lambdas are stand-ins whose calls are recorded: their own
 code has its own tests, and here what matters is the control flow around them.
 """
@@ -13,6 +14,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
+import threading
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,8 @@ from moto.ecs.models import Container
 from ingestion.polygon import PolygonHTTPError
 from ml.train import METRIC_DEFINITIONS
 from orchestration import asl
+from orchestration.handlers import check_landing, resolve_run_date
 from orchestration.handlers import notify as notify_handler
-from orchestration.handlers import resolve_run_date
 from orchestration.plan import daily_model_version
 from orchestration.sagemaker_launcher import FEATURES_DIR, MODEL_DIR, PREDICTIONS_DIR
 from orchestration.vacuum import VacuumResult
@@ -38,6 +40,7 @@ LAMBDAS = (
     "ResolveRunDate",
     "FetchMetadata",
     "FetchOhlcv",
+    "CheckLanding",
     "PublishModel",
     "Vacuum",
     "Notify",
@@ -47,6 +50,7 @@ HAPPY_TRAINING_DAY = [
     "IsTradingSession",
     "FetchMetadata",
     "FetchOhlcv",
+    "CheckLanding",
     "DbtBuild",
     "CheckDbtBuild",
     "NeedsPrediction",
@@ -177,6 +181,7 @@ class Deployment:
                     "invalid_rows": 0,
                     "watermark": event["to"],
                 },
+                "condvest-CheckLanding": lambda event: check_landing.lambda_handler(event, None),
                 "condvest-PublishModel": self._publish,
                 "condvest-Vacuum": lambda event: VacuumResult(
                     30, dt.date(2024, 1, 2), dt.date(2023, 12, 3), False, 0, [], [], [], 0, 0
@@ -298,6 +303,7 @@ def test_happy_path_on_the_training_weekday_visits_every_state_in_order(deployme
     assert alert["status"] == "SUCCEEDED" and alert["date"] == FRIDAY
     assert alert["ohlcv"]["rows_landed"] == 9494
     assert alert["build"]["exit_code"] == 0
+    assert alert["landing_check"] == {"checked": 0, "read": 0, "quarantined": [], "manifest": None}
     assert alert["build"]["task_arn"].startswith("arn:aws:ecs:")
     assert alert["model"]["version"] == version and alert["model"]["trained"]
 
@@ -379,6 +385,86 @@ def test_a_failing_fetch_retries_with_backoff_then_notifies_the_failure(deployme
     assert alert["status"] == "FAILED"
     assert alert["error"]["Error"] == "PolygonHTTPError"
     assert alert["last_completed_step"] == "FetchMetadata"
+
+
+def test_a_corrupt_landing_file_is_set_aside_before_the_build_and_the_summary_names_it(
+    deployment, tmp_path
+):
+    partition = tmp_path / "lake" / "bronze" / "raw_ohlcv" / "ingest_date=2026-11-19"
+    partition.mkdir(parents=True)
+    (partition / "corrupt.parquet").write_bytes(b"PAR1" + b"\0" * 64)
+    described, states = deployment.run({"date": FRIDAY})
+    assert described["status"] == "SUCCEEDED"
+    assert states[states.index("FetchOhlcv") :][:3] == ["FetchOhlcv", "CheckLanding", "DbtBuild"]
+    (alert,) = deployment.alerts()
+    (item,) = alert["landing_check"]["quarantined"]
+    assert item["path"] == str(partition / "corrupt.parquet")
+    assert item["reason"].startswith("unreadable parquet: ")
+    kept = tmp_path / "lake" / "bronze" / "quarantine" / "raw_ohlcv" / "ingest_date=2026-11-19"
+    assert (kept / "corrupt.parquet").read_bytes() == b"PAR1" + b"\0" * 64
+    assert not (partition / "corrupt.parquet").exists()
+    assert alert["landing_check"]["manifest"].startswith(str(tmp_path / "lake" / "_manifests"))
+
+
+def test_a_failing_landing_check_retries_then_notifies_without_building(deployment):
+    def s3_down(event: dict[str, Any]) -> dict[str, Any]:
+        raise OSError(
+            "When reading information for key 'lake/bronze': AWS Error NETWORK_CONNECTION"
+        )
+
+    deployment.registry.functions["condvest-CheckLanding"] = s3_down
+    described, states = deployment.run({"date": FRIDAY})
+    assert described["status"] == "FAILED"
+    assert "DbtBuild" not in states and states[-2:] == ["NotifyFailure", "Failed"]
+    (retry,) = [r for r in asl.states()["CheckLanding"]["Retry"] if "OSError" in r["ErrorEquals"]]
+    assert len(deployment.called("CheckLanding")) == 1 + retry["MaxAttempts"]
+    (alert,) = deployment.alerts()
+    assert alert["error"]["Error"] == "OSError" and alert["last_completed_step"] == "FetchOhlcv"
+
+
+def test_a_second_execution_for_a_date_already_running_stops_before_doing_anything(deployment):
+    fetching, release = threading.Event(), threading.Event()
+    stand_in = deployment.registry.functions["condvest-FetchOhlcv"]
+
+    def slow_fetch(event: dict[str, Any]) -> dict[str, Any]:
+        fetching.set()
+        assert release.wait(60)
+        return stand_in(event)
+
+    deployment.registry.functions["condvest-FetchOhlcv"] = slow_fetch
+    client = sfn.client("stepfunctions")
+
+    def start(name: str, day: str) -> str:
+        execution_input = json.dumps({"date": day})
+        return client.start_execution(
+            stateMachineArn=deployment.arn, name=name, input=execution_input
+        )["executionArn"]
+
+    with sfn.patched_moto(deployment.registry, deployment.sleeps):
+        scheduled = start("scheduled", FRIDAY)
+        assert fetching.wait(60)
+        by_hand = start("by-hand", FRIDAY)
+        refused = sfn.wait_for(client, by_hand)
+        holiday = sfn.wait_for(client, start("another-day", THANKSGIVING))
+        release.set()
+        finished = sfn.wait_for(client, scheduled)
+
+    assert refused["status"] == "FAILED" and refused["error"] == "DuplicateRunError"
+    assert sfn.entered_states(client, by_hand) == ["ResolveRunDate", "AlreadyRunning"]
+    history = client.get_execution_history(executionArn=by_hand)["events"]
+    causes = " ".join(
+        details.get("cause", "")
+        for event in history
+        for key, details in event.items()
+        if key.endswith("FailedEventDetails")
+    )
+    assert "execution scheduled (started " in causes
+    assert f"is already running {FRIDAY}; this one stops without doing anything" in causes
+    # Another date runs beside it; the first execution does the day, once.
+    assert holiday["status"] == "SUCCEEDED"
+    assert finished["status"] == "SUCCEEDED"
+    assert len(deployment.called("FetchOhlcv")) == 1
+    assert [alert["date"] for alert in deployment.alerts()] == [THANKSGIVING, FRIDAY]
 
 
 def test_a_failing_dbt_build_notifies_the_failure(deployment, monkeypatch):

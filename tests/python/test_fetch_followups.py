@@ -54,6 +54,13 @@ def restated_rows(lake_dir: Path) -> int:
     return table.filter(ds.field("date") < START).num_rows
 
 
+def bars_before_split(lake_dir: Path) -> int:
+    table = ds.dataset(lake_dir / "bronze" / "raw_ohlcv", format="parquet").to_table()
+    return table.filter(
+        (ds.field("date") < SPLIT_DATE) & (ds.field("symbol") == SPLIT_SYMBOL)
+    ).num_rows
+
+
 def test_a_failed_splits_check_is_retried_by_the_next_run(
     market: FlakyMarket, lake: Lake, lake_dir: Path, store: WatermarkStore, calendar
 ) -> None:
@@ -135,3 +142,36 @@ def test_per_symbol_marks_owed_by_a_landed_batch_are_written_by_the_next_run(
     assert f"symbol_marks {owed.key}" in healed["followups_done"]
     assert store.get("ohlcv", SPLIT_SYMBOL) == day
     assert store.pending_followups("ohlcv", "symbol_marks") == []
+
+
+def test_a_per_symbol_fetch_owes_the_splits_check_of_its_range_until_done(
+    market: FlakyMarket, lake: Lake, lake_dir: Path, store: WatermarkStore, calendar
+) -> None:
+    # The symbol's history up to the session before its split, through the per-ticker path.
+    before = calendar.sessions_between(START, SPLIT_DATE)[-2]
+    symbols = (SPLIT_SYMBOL,)
+    first = fetch_ohlcv(
+        market, lake, store, calendar, OhlcvRequest(start=START, end=before, symbols=symbols)
+    )
+    assert first["status"] == "succeeded" and first["restated_symbols"] == []
+    assert store.pending_followups("ohlcv") == []
+    # The range over the split lands while the splits endpoint is down: the mark moves,
+    # the check is owed, and the run says so.
+    market.failing = {"splits"}
+    gap = OhlcvRequest(end=SPLIT_DATE, symbols=symbols, history_start=REQUEST.history_start)
+    partial = fetch_ohlcv(market, lake, store, calendar, gap)
+    assert partial["status"] == "partial" and partial["rows_landed"] == 1
+    assert store.get("ohlcv", SPLIT_SYMBOL) == SPLIT_DATE
+    (pending,) = partial["followups_pending"]
+    span = f"{SPLIT_SYMBOL} {calendar.sessions_after(before, SPLIT_DATE)[0]}..{SPLIT_DATE}"
+    assert pending.startswith(f"symbol_splits {span}: ConnectionError")
+    assert bars_before_split(lake_dir) == first["rows_landed"]  # the old bars, not restated
+    # The next run, with nothing new to fetch, does the check and the restatement it finds.
+    market.failing = set()
+    healed = fetch_ohlcv(market, lake, store, calendar, gap)
+    assert healed["status"] == "succeeded" and healed["restated_symbols"] == [SPLIT_SYMBOL]
+    assert healed["followups_done"] == [f"symbol_splits {span}", f"restate {SPLIT_SYMBOL}"]
+    # The restatement: the symbol's whole history through the split day, as one batch.
+    assert healed["rows_landed"] > 100
+    assert bars_before_split(lake_dir) == first["rows_landed"] + healed["rows_landed"] - 1
+    assert store.pending_followups("ohlcv") == []

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ingestion.events import EventError
-from orchestration.handlers import notify, publish_model, resolve_run_date
+from orchestration.handlers import check_landing, notify, publish_model, resolve_run_date
 from orchestration.handlers import vacuum as vacuum_handler
 from orchestration.handlers.events import Event
 
@@ -69,8 +69,10 @@ def test_the_event_reader_types_every_value_and_names_the_key():
         (resolve_run_date, {"input": {"data": "2024-01-02"}}, "unknown event keys"),
         (resolve_run_date, {"input": {"date": "Jan 2"}}, "'date' must be a YYYY-MM-DD"),
         (resolve_run_date, {"input": "2024-01-02"}, "'input' must be a JSON object"),
+        (resolve_run_date, {"execution_arn": 7}, "'execution_arn' must be a string"),
         (vacuum_handler, {"retention": 3}, "unknown event keys"),
         (vacuum_handler, ["date"], "must be a JSON object"),
+        (check_landing, {"dry_run": True}, "unknown event keys"),
     ],
 )
 def test_every_orchestration_handler_refuses_a_bad_event_before_doing_anything(

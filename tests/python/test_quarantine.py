@@ -1,6 +1,6 @@
 """Landing files dbt cannot read are quarantined before the build (issue 19, class 4):
 moved out of every landing glob with their reason in a manifest, never lost; the rest of
-the lake still reads."""
+the lake still reads. Locally, and by the CheckLanding Lambda on an S3 lake (moto)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.lake import Lake
+from ingestion import quarantine
 from ingestion.bars import BAR_SCHEMA
 from ingestion.calendar import TradingCalendar
 from ingestion.duckdb_lake import define_lake_macros
 from ingestion.landing import land_bars
 from ingestion.quarantine import check_landing
+from orchestration.handlers import check_landing as check_landing_handler
+from tests.python.fixtures.aws import AwsEnv
 
 NOW = dt.datetime(2025, 12, 31, 22, tzinfo=dt.UTC)
 DAY = dt.date(2025, 12, 30)
@@ -37,7 +40,9 @@ def _bars(*symbols: str) -> pa.Table:
 def _landing_rows(lake_dir: Path) -> int:
     with duckdb.connect() as con:
         define_lake_macros(con, str(lake_dir))
-        return int(con.execute("select count(*) from landing_raw_ohlcv()").fetchone()[0])  # type: ignore[index]
+        # Reading a price, as dbt does: a count alone would not read the data pages.
+        query = "select count(*), sum(close) from landing_raw_ohlcv()"
+        return int(con.execute(query).fetchone()[0])  # type: ignore[index]
 
 
 def _sibling(good: Path, name: str) -> Path:
@@ -95,3 +100,112 @@ def test_a_lake_of_good_files_is_left_alone(lake: Lake, calendar: TradingCalenda
     land_bars(lake, calendar, _bars("AAPL"), "sample", NOW)
     result = check_landing(lake, NOW)
     assert (result.checked, result.quarantined, result.manifest) == (1, [], None)
+
+
+def _garbage_page(content: bytes, column: str) -> bytes:
+    """A parquet file's bytes with the first page of `column` overwritten: the footer intact."""
+    data = bytearray(content)
+    meta = pq.ParquetFile(pa.BufferReader(content)).metadata.row_group(0)
+    (chunk,) = [
+        meta.column(i) for i in range(meta.num_columns) if meta.column(i).path_in_schema == column
+    ]
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    data[start : start + 24] = b"\xab" * 24
+    return bytes(data)
+
+
+def test_a_file_whose_footer_reads_but_a_data_page_is_garbage_is_set_aside(
+    lake: Lake, lake_dir: Path, calendar: TradingCalendar
+) -> None:
+    good = Path(land_bars(lake, calendar, _bars("AAPL", "MSFT"), "sample", NOW).path)
+    corrupt = _sibling(good, "bad_page.parquet")
+    corrupt.write_bytes(_garbage_page(good.read_bytes(), "close"))
+    assert pq.ParquetFile(corrupt).schema_arrow == pq.ParquetFile(good).schema_arrow
+    with pytest.raises(duckdb.Error):  # the footer is fine; reading the page is not
+        _landing_rows(lake_dir)
+
+    result = check_landing(lake, NOW)
+
+    (item,) = result.quarantined
+    assert item.path == str(corrupt)
+    assert item.reason.startswith("corrupt data in row group 0: ")
+    assert not corrupt.exists() and Path(item.moved_to).exists()
+    assert _landing_rows(lake_dir) == 2
+
+
+def test_only_new_or_changed_files_are_read_again(
+    lake: Lake, calendar: TradingCalendar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Path(land_bars(lake, calendar, _bars("AAPL"), "sample", NOW).path)
+    assert (check_landing(lake, NOW).checked, check_landing(lake, NOW).read) == (1, 0)
+    read: list[str] = []
+    real = quarantine.landing_problem
+
+    def reading(lake: Lake, path: str, dataset: str) -> str | None:
+        read.append(Path(path).name)
+        return real(lake, path, dataset)
+
+    monkeypatch.setattr(quarantine, "landing_problem", reading)
+    second = Path(land_bars(lake, calendar, _bars("MSFT"), "sample", NOW).path)
+    result = check_landing(lake, NOW)
+    assert (result.checked, result.read, read) == (2, 1, [second.name])
+    # A file rewritten in place (same size, another time) is read again, and its page checked.
+    first.write_bytes(_garbage_page(first.read_bytes(), "close"))
+    result = check_landing(lake, NOW)
+    assert read == [second.name, first.name]
+    assert [Path(item.path).name for item in result.quarantined] == [first.name]
+    assert check_landing(lake, NOW).read == 0
+
+
+def test_the_lambda_moves_bad_files_on_an_s3_lake_and_loses_none(
+    aws_env: AwsEnv, calendar: TradingCalendar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3 = aws_env.client("s3")
+    s3.create_bucket(Bucket="condvest-lake")
+    monkeypatch.setenv("LAKE_ROOT", "s3://condvest-lake/lake")
+    lake = Lake.open("s3://condvest-lake/lake")
+    good = land_bars(lake, calendar, _bars("AAPL", "MSFT"), "sample", NOW).path
+    good_key = good.removeprefix("s3://condvest-lake/")
+    bad_page_key = good_key.rsplit("/", 1)[0] + "/bad_page.parquet"
+    body = s3.get_object(Bucket="condvest-lake", Key=good_key)["Body"].read()
+    bad_page = _garbage_page(body, "close")
+    garbage_key = "lake/bronze/raw_tickers/ingest_date=2025-12-31/garbage.parquet"
+    s3.put_object(Bucket="condvest-lake", Key=bad_page_key, Body=bad_page)
+    s3.put_object(Bucket="condvest-lake", Key=garbage_key, Body=b"not parquet")
+
+    def keys(prefix: str) -> list[str]:
+        listing = s3.list_objects_v2(Bucket="condvest-lake", Prefix=f"lake/{prefix}")
+        return sorted(item["Key"] for item in listing.get("Contents", []))
+
+    # The manifest cannot be written: nothing leaves landing (the copies may stay behind).
+    def refused(*args: object) -> str:
+        raise OSError("AWS Error ACCESS_DENIED during PutObject")
+
+    write_manifest = quarantine._write_manifest
+    monkeypatch.setattr(quarantine, "_write_manifest", refused)
+    with pytest.raises(OSError, match="ACCESS_DENIED"):
+        check_landing_handler.lambda_handler({}, None)
+    assert {bad_page_key, garbage_key} <= set(keys("bronze/raw_"))
+    monkeypatch.setattr(quarantine, "_write_manifest", write_manifest)
+
+    result = check_landing_handler.lambda_handler({}, None)
+
+    reasons = {item["path"]: item["reason"] for item in result["quarantined"]}
+    assert set(reasons) == {
+        f"s3://condvest-lake/{bad_page_key}",
+        f"s3://condvest-lake/{garbage_key}",
+    }
+    assert reasons[f"s3://condvest-lake/{bad_page_key}"].startswith("corrupt data in row group 0")
+    assert reasons[f"s3://condvest-lake/{garbage_key}"].startswith("unreadable parquet: ")
+    assert keys("bronze/raw_") == [good_key]
+    moved = {key.replace("bronze/quarantine/", "bronze/") for key in keys("bronze/quarantine/")}
+    assert moved == {bad_page_key, garbage_key}
+    for original, content in ((bad_page_key, bad_page), (garbage_key, b"not parquet")):
+        kept = original.replace("lake/bronze/", "lake/bronze/quarantine/")
+        assert s3.get_object(Bucket="condvest-lake", Key=kept)["Body"].read() == content
+    manifest_key = result["manifest"].removeprefix("s3://condvest-lake/")
+    manifest = json.loads(s3.get_object(Bucket="condvest-lake", Key=manifest_key)["Body"].read())
+    assert {item["path"] for item in manifest["quarantined"]} == set(reasons)
+    # The good file was read once; the next run reads nothing.
+    again = check_landing_handler.lambda_handler(None, None)
+    assert (again["checked"], again["read"], again["quarantined"]) == (1, 0, [])

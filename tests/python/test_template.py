@@ -31,6 +31,7 @@ HANDLERS = {
     "ingestion.handlers.daily_meta_fetcher.lambda_handler": "FetchMetadataFunctionArn",
     "ingestion.handlers.daily_ohlcv_fetcher.lambda_handler": "FetchOhlcvFunctionArn",
     "orchestration.handlers.resolve_run_date.lambda_handler": "ResolveRunDateFunctionArn",
+    "orchestration.handlers.check_landing.lambda_handler": "CheckLandingFunctionArn",
     "orchestration.handlers.publish_model.lambda_handler": "PublishModelFunctionArn",
     "orchestration.handlers.vacuum.lambda_handler": "VacuumFunctionArn",
     "orchestration.handlers.notify.lambda_handler": "NotifyFunctionArn",
@@ -165,7 +166,7 @@ def test_pass_role_is_always_limited_to_a_service(resources):
                 assert "iam:PassedToService" in statement["Condition"]["StringEquals"], name
 
 
-def test_state_machine_role_invokes_only_the_six_functions(resources):
+def test_state_machine_role_invokes_only_its_functions(resources):
     functions = of_type(resources, "AWS::Serverless::Function")
     invoke = [
         s
@@ -527,3 +528,37 @@ def test_every_function_logs_json_as_its_handler_writes(resources: dict[str, Any
         logging_config = function["Properties"]["LoggingConfig"]
         assert logging_config["LogFormat"] == "JSON", name
         assert logging_config["ApplicationLogLevel"] == "INFO", name
+
+
+def test_the_fetch_and_landing_lambdas_never_run_twice_at_once(resources):
+    # Reserved concurrency 1: a second invocation is throttled, and the fetch states wait it
+    # out as they wait out a busy run lock (longer than a fetch may run), never beside it.
+    asl = json.loads(ASL.read_text())
+    single = {
+        name
+        for name, body in of_type(resources, "AWS::Serverless::Function").items()
+        if body["Properties"].get("ReservedConcurrentExecutions") == 1
+    }
+    assert single == {"FetchMetadataFunction", "FetchOhlcvFunction", "CheckLandingFunction"}
+    for state in ("FetchMetadata", "FetchOhlcv"):
+        retries = asl["States"][state]["Retry"]
+        (rule,) = [r for r in retries if "Lambda.TooManyRequestsException" in r["ErrorEquals"]]
+        assert "RunLockBusyError" in rule["ErrorEquals"]
+        assert (
+            rule["IntervalSeconds"] * rule["MaxAttempts"] > asl["States"][state]["TimeoutSeconds"]
+        )
+
+
+def test_resolve_run_date_may_see_only_its_own_state_machines_executions(resources):
+    (machine,) = of_type(resources, "AWS::Serverless::StateMachine").values()
+    name = machine["Properties"]["Name"]["Fn::Sub"]
+    granted = {
+        s["Action"]: s["Resource"]["Fn::Sub"]
+        for s in role_statements(resources, "ResolveRunDateRole")
+        if str(s["Action"]).startswith("states:")
+    }
+    prefix = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
+    assert granted == {
+        "states:ListExecutions": f"{prefix}:stateMachine:{name}",
+        "states:DescribeExecution": f"{prefix}:execution:{name}:*",
+    }
