@@ -29,15 +29,31 @@
 {%- endmacro %}
 
 
-{#- max(`column`) of `relation` as a datetime, or none when it is empty (or the engine
-    gives no answer, as a mocked one does). -#}
+{#-
+    max(`column`) of `relation` as a datetime, or none when it is empty (or the engine
+    gives no answer, as a mocked one does). Asked of the last week first, then the last
+    quarter, two years, and all: engines read a column's maximum from the files, not from
+    their statistics, but they skip every file whose statistics end before a constant
+    bound, so the usual answer (a batch landed in the last days) costs the newest files.
+-#}
 {% macro latest_timestamp(column, relation) -%}
-    {%- set result = run_query('select max(' ~ column ~ ') from ' ~ relation) -%}
-    {%- set first = result.rows[0] if result.rows | length > 0 else [] -%}
-    {%- set latest = first[0] if first | length > 0 else none -%}
-    {%- if latest is string -%}
-        {#- some adapters return timestamps as text -#}
-        {%- set latest = modules.datetime.datetime.fromisoformat(latest[:26]) -%}
-    {%- endif -%}
-    {{ return(latest) }}
+    {%- for days in [7, 92, 732, none] -%}
+        {%- set since = none if days is none else (
+            run_started_at - modules.datetime.timedelta(days=days)
+        ).strftime('%Y-%m-%d %H:%M:%S.%f') -%}
+        {%- set result = run_query(
+            'select max(' ~ column ~ ') from ' ~ relation
+            ~ ('' if since is none else ' where ' ~ column ~ " >= cast('" ~ since ~ "' as timestamp(6))")
+        ) -%}
+        {%- set first = result.rows[0] if result.rows | length > 0 else [] -%}
+        {%- set latest = first[0] if first | length > 0 else none -%}
+        {%- if latest is string -%}
+            {#- some adapters return timestamps as text -#}
+            {%- set latest = modules.datetime.datetime.fromisoformat(latest[:26]) -%}
+        {%- endif -%}
+        {%- if latest is not none or first | length == 0 -%}
+            {{ return(latest) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
 {%- endmacro %}

@@ -23,13 +23,7 @@ rejected_counts as (
 
 per_column as (
 
-    {%- for column in values_by_column %}
-        select
-            '{{ column }}' as column_name,
-            {{ column }} as rejected_rows
-        from rejected_counts
-        {{ 'union all' if not loop.last }}
-    {%- endfor %}
+    {{ one_row_per_column('rejected_counts', values_by_column.keys() | list, 'rejected_rows') }}
 
 )
 
@@ -42,4 +36,28 @@ where rejected_rows > 0
     {%- for value in values -%}
         {{ "'" ~ value ~ "'" if value is string else value }}{{ ', ' if not loop.last }}
     {%- endfor -%}
+{%- endmacro %}
+
+
+{#-
+    The one row of `counts` (a column per checked column) as one row per column:
+    column_name and `value_name`. `counts` is read once: a union of one select per
+    column would make engines that inline CTEs (Trino, Athena) scan the model once per
+    column.
+-#}
+{% macro one_row_per_column(counts, columns, value_name) -%}
+    select
+        checked.column_name,
+        case checked.column_name
+            {%- for column in columns %}
+                when '{{ column }}' then {{ counts }}.{{ column }}
+            {%- endfor %}
+        end as {{ value_name }}
+    from {{ counts }}
+    cross join (
+        values
+        {%- for column in columns %}
+            ('{{ column }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as checked (column_name)
 {%- endmacro %}

@@ -20,13 +20,7 @@ null_counts as (
 
 per_column as (
 
-    {%- for column in columns %}
-        select
-            '{{ column }}' as column_name,
-            {{ column }} as null_rows
-        from null_counts
-        {{ 'union all' if not loop.last }}
-    {%- endfor %}
+    {{ one_row_per_column('null_counts', columns, 'null_rows') }}
 
 )
 

@@ -25,7 +25,7 @@
         {{ return(relation) }}
     {%- endif -%}
     {%- set keys = test_key_columns(model) if scope is not none else [] -%}
-    {%- if keys and not _has_older_rows(relation) -%}
+    {%- if keys and not _has_older_rows(relation, graph.nodes.get(model.get('attached_node'))) -%}
         {#- every row is this run's (a first build): the plain test, not a self-join -#}
         {%- set keys = [] -%}
         {%- set scope = none -%}
@@ -126,10 +126,31 @@
 {%- endmacro %}
 
 
-{% macro _has_older_rows(relation) -%}
-    {%- set older = run_query(
-        'select 1 from ' ~ relation ~ ' where built_at < ' ~ built_at() ~ ' limit 1'
-    ) -%}
+{#-
+    Whether `relation` (the model `node`) holds rows from before this run. On Iceberg
+    (Athena, Trino) a table's snapshots answer it from metadata: one committed before the
+    run started means the table was not created by this run (reading the table for an
+    older built_at would scan files until one row turns up). Elsewhere, or for a view,
+    the rows answer it. A table whose older snapshots were expired reads as new: its key
+    tests then check the whole table, which costs more but misses nothing.
+-#}
+{% macro _has_older_rows(relation, node) -%}
+    {%- set materialized = node.config.get('materialized') if node is not none else none -%}
+    {%- if target.type != 'duckdb' and materialized in ['table', 'incremental'] -%}
+        {%- set snapshots = (
+            ('"' ~ relation.database ~ '".' if relation.database else '')
+            ~ '"' ~ relation.schema ~ '"."' ~ relation.identifier ~ '$snapshots"'
+        ) -%}
+        {%- set older = run_query(
+            'select 1 from ' ~ snapshots ~ " where committed_at < cast('"
+            ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f')
+            ~ " UTC' as timestamp(6) with time zone) limit 1"
+        ) -%}
+    {%- else -%}
+        {%- set older = run_query(
+            'select 1 from ' ~ relation ~ ' where built_at < ' ~ built_at() ~ ' limit 1'
+        ) -%}
+    {%- endif -%}
     {{ return(older.rows | length > 0) }}
 {%- endmacro %}
 
