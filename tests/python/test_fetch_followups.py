@@ -58,7 +58,7 @@ def test_a_failed_splits_check_is_retried_by_the_next_run(
     market: FlakyMarket, lake: Lake, lake_dir: Path, store: WatermarkStore, calendar
 ) -> None:
     market.failing = {"splits"}
-    first = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    first = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     sessions = calendar.sessions_between(START, SPLIT_DATE)
     # The sessions landed and the watermark moved; the check is owed, and the run says so.
     assert first["status"] == "partial" and first["sessions_landed"] == len(sessions)
@@ -75,12 +75,12 @@ def test_a_failed_splits_check_is_retried_by_the_next_run(
     assert store.get("ohlcv", SPLIT_SYMBOL) == SPLIT_DATE
 
     # Still failing: still owed, one more attempt each, nothing lost.
-    again = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    again = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     assert again["status"] == "partial" and again["sessions_landed"] == 0
     assert {item.attempts for item in store.pending_followups("ohlcv")} == {2}
 
     market.failing = set()
-    healed = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    healed = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     assert healed["status"] == "succeeded" and healed["sessions_landed"] == 0
     assert healed["restated_symbols"] == [SPLIT_SYMBOL] and restated_rows(lake_dir) > 0
     assert healed["followups_pending"] == []
@@ -88,7 +88,7 @@ def test_a_failed_splits_check_is_retried_by_the_next_run(
     assert store.pending_followups("ohlcv") == []
 
     # Done means done: a later run owes nothing and restates nothing again.
-    later = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    later = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     assert later["status"] == "succeeded" and later["followups_done"] == []
     assert later["restated_symbols"] == []
 
@@ -97,7 +97,7 @@ def test_a_failed_restatement_is_retried_alone(
     market: FlakyMarket, lake: Lake, lake_dir: Path, store: WatermarkStore, calendar
 ) -> None:
     market.failing = {"ticker_range"}
-    first = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    first = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     assert first["status"] == "partial"
     (pending,) = first["followups_pending"]
     assert pending.startswith(f"restate {SPLIT_SYMBOL}: ConnectionError")
@@ -105,7 +105,7 @@ def test_a_failed_restatement_is_retried_alone(
         ("restate", SPLIT_SYMBOL)
     ]
     market.failing = set()
-    healed = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    healed = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     assert healed["status"] == "succeeded" and healed["restated_symbols"] == [SPLIT_SYMBOL]
     assert healed["followups_done"] == [f"restate {SPLIT_SYMBOL}"]
     assert store.pending_followups("ohlcv") == []
@@ -131,7 +131,7 @@ def test_per_symbol_marks_owed_by_a_landed_batch_are_written_by_the_next_run(
     assert store.get("ohlcv", MARKET) == day and store.get("ohlcv", SPLIT_SYMBOL) is None
     (owed,) = store.pending_followups("ohlcv", "symbol_marks")
 
-    healed = fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(start=day, end=day))
+    healed = fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(start=day, end=day)).to_dict()
     assert f"symbol_marks {owed.key}" in healed["followups_done"]
     assert store.get("ohlcv", SPLIT_SYMBOL) == day
     assert store.pending_followups("ohlcv", "symbol_marks") == []
