@@ -80,7 +80,7 @@ lint: $(SAGEMAKER_STAMP)  # mypy reads the SageMaker SDK's types too
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/sqlfluff lint models macros tests/data
+	$(BIN)/sqlfluff lint models macros tests/dbt
 
 # Trino 476 (the engine under Athena) into .cache/trino/: ~800 MB from Maven Central once,
 # under a second when installed. The Trino tests start it themselves.

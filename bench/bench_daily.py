@@ -127,7 +127,7 @@ def land_ticker_snapshot(dbt: Dbt, server: dict[str, Any], day: dt.date) -> dict
     store = WatermarkStore.connect(watermark_dsn(dbt))
     try:
         client = PolygonClient(server["api_key"], server["base_url"])
-        return fetch_tickers(client, Lake.open(str(dbt.lake)), store, day)
+        return fetch_tickers(client, Lake.open(str(dbt.lake)), store, day).to_dict()
     finally:
         store.close()
 
@@ -186,7 +186,7 @@ def publish_model(warehouse: Path, lake: Path, since: dt.date) -> dict[str, Any]
     function, on fewer rows: see MODEL_HYPERPARAMETERS)."""
     store = RecentFeatures(DuckDBFeatureStore(warehouse), since)
     now = dt.datetime.now(dt.UTC)
-    result = train_from_store(store, Lake.open(str(lake)), MODEL_HYPERPARAMETERS, now)
+    result = train_from_store(store, Lake.open(str(lake)), MODEL_HYPERPARAMETERS, now).to_dict()
     return {"version": result["version"], "model_type": result["metrics"]["model_type"]}
 
 

@@ -98,7 +98,7 @@ def run_scenario(
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
-        summary = fetch_ohlcv(client, lake, store, calendar, request)
+        summary = fetch_ohlcv(client, lake, store, calendar, request).to_dict()
         if profiler is not None:
             profiler.disable()
         wall = time.perf_counter() - started

@@ -56,8 +56,8 @@ def run(symbols: int, years: int, out: Path) -> dict[str, object]:
     store = DuckDBFeatureStore(dbt.warehouse)
     lake = Lake.open(str(out / "ml_lake"))
     now = dt.datetime.now(dt.UTC)
-    trained, training = _timed(lambda: train_from_store(store, lake, {}, now))
-    predicted, prediction = _timed(lambda: predict_from_store(store, lake, now=now))
+    trained, training = _timed(lambda: train_from_store(store, lake, {}, now).to_dict())
+    predicted, prediction = _timed(lambda: predict_from_store(store, lake, now=now).to_dict())
     return {
         "market": generated.info,
         "features_build": build,

@@ -22,6 +22,7 @@ from core.layout import LANDING_PREFIXES, VACUUM_MANIFEST_PREFIX
 from core.logs import progress
 from ingestion.calendar import TradingCalendar
 from ingestion.landing import land_bars, land_tickers, landed_marks
+from ingestion.results import FetchResult
 from ingestion.runs import OHLCV, TICKERS, RunSummary, audited
 from ingestion.sources import MarketSource
 from ingestion.symbols import normalize_symbol, require_symbol
@@ -90,7 +91,7 @@ def fetch_ohlcv(
     store: WatermarkStore,
     calendar: TradingCalendar,
     request: OhlcvRequest,
-) -> dict[str, Any]:
+) -> FetchResult:
     """Land OHLCV for the request, filling every session missed since the watermark."""
     run = store.start_run(OHLCV, source.name, request.start, request.end)
     summary = RunSummary(run.run_id, OHLCV, source.name)
@@ -324,7 +325,7 @@ def fetch_tickers(
     store: WatermarkStore,
     as_of: dt.date,
     refresh: bool = False,
-) -> dict[str, Any]:
+) -> FetchResult:
     """Land the ticker list as of a date: active and delisted names, one batch.
 
     A snapshot already landed for that date (or a later one) is not fetched again unless

@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,6 +24,7 @@ from core.lake import Lake
 from ingestion.bars import BAR_SCHEMA
 from ingestion.calendar import TradingCalendar
 from ingestion.landing import land_bars
+from ingestion.results import FetchResult
 from ingestion.runs import OHLCV, RunSummary, audited
 from ingestion.watermarks import WatermarkStore
 
@@ -200,7 +200,7 @@ def read_bars_file(path: Path) -> pa.Table:
 
 def ingest_file(
     path: Path, lake: Lake, store: WatermarkStore, calendar: TradingCalendar
-) -> dict[str, Any]:
+) -> FetchResult:
     """Validate and land one file as one batch (source `file:<name>`), with an audit row.
 
     Watermarks are left alone: they track what the fetchers have pulled from a source.

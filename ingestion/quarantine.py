@@ -21,8 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -30,6 +28,7 @@ import pyarrow.parquet as pq
 from core.lake import Lake
 from core.layout import LANDING_PREFIXES
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
+from ingestion.results import LandingCheck, QuarantinedFile
 
 log = logging.getLogger(__name__)
 
@@ -46,31 +45,6 @@ OPTIONAL = {
     "tickers": set(LANDING_TICKERS_SCHEMA.names)
     - {"symbol", "as_of_date", "source", "ingested_at", "batch_id", "batch_row"},
 }
-
-
-@dataclass(frozen=True)
-class QuarantinedFile:
-    dataset: str
-    path: str  # where it was, in landing
-    moved_to: str
-    reason: str
-
-
-@dataclass
-class LandingCheck:
-    # Landing files found; of them, those read this time (new or changed since checked).
-    checked: int = 0
-    read: int = 0
-    quarantined: list[QuarantinedFile] = field(default_factory=list)
-    manifest: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "read": self.read,
-            "quarantined": [asdict(item) for item in self.quarantined],
-            "manifest": self.manifest,
-        }
 
 
 def _readable(actual: pa.DataType, expected: pa.DataType) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from core.logs import log_context
 from ingestion.landing import LandedBatch
+from ingestion.results import FetchResult
 from ingestion.watermarks import RunRecord, WatermarkStore
 
 OHLCV, TICKERS = "ohlcv", "tickers"
@@ -44,34 +44,34 @@ class RunSummary:
         self.reasons.update(batch.reasons)
         self.malformed_records.extend(batch.malformed)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "dataset": self.dataset,
-            "source": self.source,
-            "status": self.status,
-            "sessions_landed": len(self.sessions),
-            "first_session": self.sessions[0] if self.sessions else None,
-            "last_session": self.sessions[-1] if self.sessions else None,
-            "symbols_fetched": self.symbols,
-            "empty_sessions": self.empty_sessions,
-            "files_written": len(self.files),
-            "rows_landed": self.rows_landed,
-            "invalid_rows": self.invalid_rows,
-            "invalid_reasons": dict(sorted(self.reasons.items())),
-            "restated_symbols": self.restated_symbols,
-            "unknown_symbols": self.unknown_symbols,
-            "malformed_records": self.malformed_records,
-            "followups_done": self.followups_done,
-            "followups_pending": self.followups_pending,
-            "watermark": self.watermark,
-            "error": self.error,
-        }
+    def result(self) -> FetchResult:
+        return FetchResult(
+            run_id=self.run_id,
+            dataset=self.dataset,
+            source=self.source,
+            status=self.status,
+            sessions_landed=len(self.sessions),
+            first_session=self.sessions[0] if self.sessions else None,
+            last_session=self.sessions[-1] if self.sessions else None,
+            symbols_fetched=list(self.symbols),
+            empty_sessions=list(self.empty_sessions),
+            files_written=len(self.files),
+            rows_landed=self.rows_landed,
+            invalid_rows=self.invalid_rows,
+            invalid_reasons=dict(sorted(self.reasons.items())),
+            restated_symbols=list(self.restated_symbols),
+            unknown_symbols=list(self.unknown_symbols),
+            malformed_records=list(self.malformed_records),
+            followups_done=list(self.followups_done),
+            followups_pending=list(self.followups_pending),
+            watermark=self.watermark,
+            error=self.error,
+        )
 
 
 def audited(
     store: WatermarkStore, summary: RunSummary, run: RunRecord, body: Callable[[], None]
-) -> dict[str, Any]:
+) -> FetchResult:
     """Run `body` (its log records carry the run and dataset), then record the outcome in
     the audit row, failures included."""
     try:
@@ -88,6 +88,6 @@ def audited(
             len(summary.sessions),
             summary.rows_landed,
             len(summary.files),
-            summary.as_dict(),
+            summary.result().to_dict(),
         )
-    return summary.as_dict()
+    return summary.result()

@@ -26,6 +26,7 @@ from core.lake import Lake
 from core.layout import PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA, new_batch_id
 from ml.features import FeatureError, read_parquet_dir, validate_prediction_frame
 from ml.registry import check_version, load_local
+from ml.results import PredictionSummary, TopPrediction
 
 # How many of a day's best-ranked symbols a prediction run and the daily summary report.
 TOP_PREDICTIONS = 5
@@ -109,23 +110,23 @@ def rows_for_date(frame: pd.DataFrame, day: dt.date | None) -> pd.DataFrame:
     return rows
 
 
-def summary(predictions: pd.DataFrame, files: list[str]) -> dict[str, Any]:
+def summary(predictions: pd.DataFrame, files: list[str]) -> PredictionSummary:
     """What a prediction run reports: how much was written where, and the day's top picks."""
     top = predictions.nsmallest(TOP_PREDICTIONS, "rank_in_day", keep="first")
-    return {
-        "version": str(predictions["model_version"].iloc[0]),
-        "date": pd.Timestamp(predictions["date"].max()).date().isoformat(),
-        "rows": len(predictions),
-        "files": files,
-        "top": [
-            {
-                "symbol": row.symbol,
-                "probability_up": round(float(row.probability_up), 4),
-                "rank_in_day": int(row.rank_in_day),
-            }
+    return PredictionSummary(
+        version=str(predictions["model_version"].iloc[0]),
+        date=pd.Timestamp(predictions["date"].max()).date().isoformat(),
+        rows=len(predictions),
+        files=files,
+        top=[
+            TopPrediction(
+                symbol=str(row.symbol),
+                probability_up=round(float(row.probability_up), 4),
+                rank_in_day=int(row.rank_in_day),
+            )
             for row in top.itertuples()
         ],
-    }
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -142,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     frame = read_parquet_dir(args.features_dir)
     predictions = predict_frame(bundle, rows_for_date(frame, args.date))
     output = Lake.open(args.output_dir)
-    result = summary(predictions, write_predictions(output, predictions, utcnow()))
+    result = summary(predictions, write_predictions(output, predictions, utcnow())).to_dict()
     print(json.dumps(result, indent=2))
     return result
 

@@ -50,6 +50,7 @@ from ml.metrics import (
 )
 from ml.model_card import model_card
 from ml.registry import METRICS_FILE, MODEL_FILE, check_version, fingerprint, new_version
+from ml.results import TrainingSummary
 from ml.validation import Fold, walk_forward_folds
 
 log = logging.getLogger(__name__)
@@ -218,18 +219,18 @@ class TrainedModel:
     metrics: dict[str, Any]
     timings: dict[str, float]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> TrainingSummary:
         """The short result a job or `condvest train` reports."""
-        return {
-            "version": self.metrics["version"],
-            "model_type": self.metrics["model_type"],
-            "trained_through": self.metrics["data"]["trained_through"],
-            "training_rows": self.metrics["data"]["sampling"]["training_rows"],
-            "validation": self.metrics["chosen"],
-            "baselines": {
+        return TrainingSummary(
+            version=self.metrics["version"],
+            model_type=self.metrics["model_type"],
+            trained_through=self.metrics["data"]["trained_through"],
+            training_rows=self.metrics["data"]["sampling"]["training_rows"],
+            validation=self.metrics["chosen"],
+            baselines={
                 name: summary["mean"] for name, summary in self.metrics["baselines"].items()
             },
-        }
+        )
 
 
 @dataclass(frozen=True)
@@ -377,7 +378,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     trained.timings.update(load_seconds=load_seconds, total_seconds=time.perf_counter() - started)
     write_artifacts(trained, model_dir, output_dir)
     _print_metrics(trained.metrics)
-    return trained.summary()
+    return trained.summary().to_dict()
 
 
 def _job_paths(env: Mapping[str, str]) -> tuple[Path, Path, Path]:

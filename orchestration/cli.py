@@ -47,13 +47,14 @@ PACKAGE = "condvest-lakehouse"
 
 
 def _emit(
-    payload: dict[str, Any], as_json: bool = True, text: Callable[[Any], str] | None = None
+    payload: dict[str, Any], as_json: bool = True, text: Callable[[], str] | None = None
 ) -> None:
-    """The command's result: JSON with --json (or when it has no short form), else text."""
+    """The command's result: its JSON form with --json (or when it has no short form), else
+    `text()`, the short summary of the same typed result."""
     if as_json or text is None:
         click.echo(json.dumps(payload, indent=2, default=str))
     else:
-        click.echo(text(payload))
+        click.echo(text())
 
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
@@ -149,6 +150,7 @@ def ingest(
     """Fetch from a market source into Bronze, filling every session since the watermark."""
     from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
     from ingestion.fetch import fetch_ohlcv, fetch_tickers
+    from ingestion.results import FetchResult
     from ingestion.runtime import runtime
     from ingestion.symbols import InvalidSymbolError
 
@@ -161,7 +163,7 @@ def ingest(
     try:
         with runtime(_settings(), source=source) as rt, _exclusive(rt, "ingest", wait):
             request = parse_ohlcv_event(event, rt.default_date())
-            result: dict[str, Any] = {}
+            result: dict[str, FetchResult] = {}
             if dataset in ("all", "tickers"):
                 as_of = parse_meta_event({"date": request.end.isoformat()}, request.end)
                 result["tickers"] = fetch_tickers(
@@ -171,8 +173,12 @@ def ingest(
                 result["ohlcv"] = fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request)
     except (EventError, InvalidSymbolError) as exc:
         raise click.UsageError(str(exc)) from None
-    _emit(result, as_json, ingest_text)
-    if any(part["status"] == "partial" for part in result.values()):
+    _emit(
+        {name: part.to_dict() for name, part in result.items()},
+        as_json,
+        lambda: ingest_text(result),
+    )
+    if any(part.status == "partial" for part in result.values()):
         # A stall must be visible to cron: its own exit code, not 0.
         click.echo("warning: some sessions had no data yet; rerun later to fill them", err=True)
         raise SystemExit(ExitCode.PARTIAL)
@@ -192,7 +198,8 @@ def ingest_file_command(path: Path, as_json: bool) -> None:
     from ingestion.runtime import runtime
 
     with runtime(_settings(), source="sample") as rt, _exclusive(rt, "ingest-file", False):
-        _emit(ingest_file(path, rt.lake, rt.store, rt.calendar), as_json, ingest_text)
+        result = ingest_file(path, rt.lake, rt.store, rt.calendar)
+    _emit(result.to_dict(), as_json, lambda: ingest_text({result.dataset: result}))
 
 
 @main.command("landing-ddl")
@@ -330,7 +337,7 @@ def train(
         )
     except ValueError as exc:  # bad features, hyperparameters, folds or registry state
         raise click.ClickException(str(exc)) from None
-    _emit(result, as_json, train_text)
+    _emit(result.to_dict(), as_json, lambda: train_text(result))
 
 
 @main.command()
@@ -365,14 +372,15 @@ def predict(
     store, lake = _feature_store(target), Lake.open(_settings().lake_root)
     try:
         if start and end:
-            result = predict_range(store, lake, now=utcnow(), start=start.date(), end=end.date())
-        else:
-            result = predict_from_store(
-                store, lake, now=utcnow(), date=day.date() if day else None, version=model_version
-            )
+            scored = predict_range(store, lake, now=utcnow(), start=start.date(), end=end.date())
+            _emit(scored.to_dict(), as_json, lambda: predict_range_text(scored))
+            return
+        result = predict_from_store(
+            store, lake, now=utcnow(), date=day.date() if day else None, version=model_version
+        )
     except (ValueError, ModelNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
-    _emit(result, as_json, predict_range_text if start else predict_text)
+    _emit(result.to_dict(), as_json, lambda: predict_text(result))
 
 
 @main.command("track-record")
@@ -419,7 +427,7 @@ def track_record(
         )
     except (ValueError, ModelNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
-    _emit(result, as_json, track_record_text)
+    _emit(result.to_dict(), as_json, lambda: track_record_text(result))
 
 
 @main.command()
@@ -497,32 +505,22 @@ def daily(
             if result.status != SUCCEEDED:
                 break
     last = results[-1]
-    report = {
-        "status": last.status,
-        "states": last.states,
-        "summary": last.summary,
-        "error": last.error,
-        "document": last.document,
-        "state_seconds": last.state_seconds,
-    }
+    counts = None
     if Path(settings.warehouse_path).exists():
-        report["warehouse"] = warehouse_counts(
-            settings.warehouse_path, (last.summary or {}).get("date")
+        counts = warehouse_counts(
+            settings.warehouse_path, last.summary.date if last.summary else None
         )
-    counts = report.get("warehouse")
-    html_report = write_run_report(
-        settings, last, counts if isinstance(counts, dict) else None, utcnow()
-    )
+    html_report = write_run_report(settings, last, counts, utcnow())
     if as_json:
         _emit(
             {
                 "runs": [_run_json(result) for result in results],
-                "warehouse": report.get("warehouse"),
+                "warehouse": counts,
                 "report": html_report,
             }
         )
     else:
-        click.echo(format_report(report))
+        click.echo(format_report(last, counts))
         if html_report:
             click.echo(f"  html report: {html_report}")
     if last.status != SUCCEEDED:
@@ -543,7 +541,7 @@ def _run_json(result: DailyResult) -> dict[str, Any]:
         "status": result.status,
         "states": result.states,
         "error": result.error,
-        "summary": result.summary,
+        "summary": result.summary.to_dict() if result.summary else None,
         "state_seconds": result.state_seconds,
     }
 
@@ -566,18 +564,15 @@ def vacuum_command(retention_days: int, dry_run: bool, target: str, as_json: boo
     from orchestration.vacuum import consolidation_check, vacuum
 
     settings = _settings()
-    _emit(
-        vacuum(
-            Lake.open(settings.lake_root),
-            consolidation_check(target, settings),
-            today=utcnow().date(),
-            retention_days=retention_days,
-            dry_run=dry_run,
-            now=utcnow(),
-        ).to_dict(),
-        as_json,
-        vacuum_text,
+    result = vacuum(
+        Lake.open(settings.lake_root),
+        consolidation_check(target, settings),
+        today=utcnow().date(),
+        retention_days=retention_days,
+        dry_run=dry_run,
+        now=utcnow(),
     )
+    _emit(result.to_dict(), as_json, lambda: vacuum_text(result))
 
 
 @main.command("report")

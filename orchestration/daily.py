@@ -33,8 +33,9 @@ from ml.registry import publish
 from orchestration import asl
 from orchestration.dbt import dbt_build
 from orchestration.ml_steps import predict_from_store, train_to_dir
-from orchestration.plan import parse_run_date, resolve_run
-from orchestration.summary import DAILY, FAILED, SUCCEEDED, report_run
+from orchestration.plan import RunPlan, parse_run_date, resolve_run
+from orchestration.results import PublishedModel, TrainStepResult
+from orchestration.summary import DAILY, FAILED, SUCCEEDED, DailySummary, report_run
 from orchestration.vacuum import consolidation_check, vacuum
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class DailyResult:
     status: str
     states: list[str]
     document: dict[str, Any]
-    summary: dict[str, Any] | None = None
+    summary: DailySummary | None = None
     error: dict[str, str] | None = None
     # Wall seconds of each Task state run, in order: where a day's time went.
     state_seconds: dict[str, float] = field(default_factory=dict)
@@ -87,15 +88,17 @@ class LocalSteps:
         return plan.as_dict()
 
     def FetchMetadata(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        day = parse_meta_event({"date": document["run"]["date"]}, self.rt.default_date())
-        return fetch_tickers(self.rt.source, self.rt.lake, self.rt.store, day)
+        day = parse_meta_event({"date": _plan(document).date.isoformat()}, self.rt.default_date())
+        return fetch_tickers(self.rt.source, self.rt.lake, self.rt.store, day).to_dict()
 
     def FetchOhlcv(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        run = document["run"]
+        run = _plan(document)
         request = parse_ohlcv_event(
-            {"from": run["history_start"], "to": run["date"]}, self.rt.default_date()
+            {"from": run.history_start.isoformat(), "to": run.date.isoformat()},
+            self.rt.default_date(),
         )
-        return fetch_ohlcv(self.rt.source, self.rt.lake, self.rt.store, self.rt.calendar, request)
+        rt = self.rt
+        return fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request).to_dict()
 
     def CheckLanding(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         # A landing file dbt cannot read would fail the build for the whole lake: set it
@@ -103,7 +106,7 @@ class LocalSteps:
         return check_landing(self.rt.lake, self.now()).as_dict()
 
     def DbtBuild(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return dbt_build(log_file=self.dbt_log)
+        return dbt_build(log_file=self.dbt_log).to_dict()
 
     def ExportFeatures(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         # In AWS an Athena UNLOAD hands the features to the SageMaker jobs; here Train and
@@ -111,41 +114,43 @@ class LocalSteps:
         return {"skipped": "dev target: Train and Predict read gold.ml_features from DuckDB"}
 
     def Train(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        version = document["run"]["model_version"]
+        run = _plan(document)
+        if run.model_version is None:
+            raise ValueError(f"the run plan of {run.date} trains no model")
         model_dir = self.scratch / "model"
         shutil.rmtree(model_dir, ignore_errors=True)
-        result = train_to_dir(
+        trained = train_to_dir(
             self._features(),
-            {"model": "best", "version": version},
+            {"model": "best", "version": run.model_version},
             self.now(),
             model_dir,
-            as_of=dt.date.fromisoformat(document["run"]["date"]),
+            as_of=run.date,
         )
-        return {"version": version, "model_dir": str(model_dir), "metrics": result["metrics"]}
+        return TrainStepResult(run.model_version, str(model_dir), trained).to_dict()
 
     def PublishModel(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        train = document["steps"]["Train"]
-        path = publish(self.rt.lake, train["version"], train["model_dir"])
-        return {"version": train["version"], "published": path}
+        train = TrainStepResult.from_dict(document["steps"]["Train"])
+        path = publish(self.rt.lake, train.version, train.model_dir)
+        return PublishedModel(train.version, path).to_dict()
 
     def Predict(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        run = document["run"]
+        run = _plan(document)
         return predict_from_store(
             self._features(),
             self.rt.lake,
             now=self.now(),
-            date=dt.date.fromisoformat(run["date"]),
-            version=run["model_version"],
-        )
+            date=run.date,
+            version=run.model_version,
+        ).to_dict()
 
     def DbtBuildPredictions(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return dbt_build(["--select", PREDICTIONS_MART], log_file=self.dbt_log)
+        return dbt_build(["--select", PREDICTIONS_MART], log_file=self.dbt_log).to_dict()
 
     def Vacuum(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return vacuum(
             self.rt.lake,
             consolidation_check("dev", self.rt.settings),
-            today=dt.date.fromisoformat(document["run"]["date"]),
+            today=_plan(document).date,
             retention_days=self.rt.settings.vacuum_retention_days,
             now=self.now(),
         ).to_dict()
@@ -171,6 +176,11 @@ class LocalSteps:
 
     def _features(self) -> DuckDBFeatureStore:
         return DuckDBFeatureStore(self.rt.settings.warehouse_path)
+
+
+def _plan(document: Mapping[str, Any]) -> RunPlan:
+    """The run document's plan (ResolveRunDate's result), read once per step."""
+    return RunPlan.from_dict(document["run"])
 
 
 def step_names() -> list[str]:
@@ -275,8 +285,10 @@ def _walk(
             raise asl.DefinitionError(f"state {name}: type {kind} is not run locally")
 
 
-def _summary(document: Mapping[str, Any]) -> dict[str, Any] | None:
-    return ((document.get("notify") or {}).get("result") or {}).get("summary")
+def _summary(document: Mapping[str, Any]) -> DailySummary | None:
+    """The Notify step's summary, read back from the document (None if it did not run)."""
+    notified = (document.get("notify") or {}).get("result") or {}
+    return DailySummary.from_dict(notified["summary"]) if "summary" in notified else None
 
 
 def new_execution_name(now: dt.datetime) -> str:

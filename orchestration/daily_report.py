@@ -92,19 +92,21 @@ def write_run_report(
     """`condvest daily`'s last local step (not an ASL state: AWS draws no report): the run's
     report in the lake, or None on a day that is not a session. A report that cannot be
     drawn is a warning on stderr, not a failed run: the day's data are built and recorded."""
-    summary = result.summary or {}
-    if not summary.get("is_session") or not Path(settings.warehouse_path).exists():
+    summary = result.summary
+    if summary is None or summary.date is None:
+        return None
+    if not summary.is_session or not Path(settings.warehouse_path).exists():
         return None
     run = run_info_from_walk(
         result.status,
         result.states,
         result.state_seconds,
-        summary.get("execution"),
+        summary.execution,
         (warehouse or {}).get("rows_per_layer"),
     )
     try:
         lake = Lake.open(settings.lake_root, settings.aws_region)
-        day = dt.date.fromisoformat(summary["date"])
+        day = dt.date.fromisoformat(summary.date)
         return write_daily_report(
             lake, build_daily_report(settings.warehouse_path, lake, day, run, now=now)
         )

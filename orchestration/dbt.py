@@ -13,10 +13,12 @@ import re
 import sys
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from core.contracts import require_keys
 from core.paths import REPO_ROOT
 
 # Results that make a build fail (warnings do not).
@@ -71,9 +73,47 @@ def preload() -> threading.Thread:
     return thread
 
 
+@dataclass(frozen=True)
+class DbtBuildResult:
+    """A `dbt build` that passed: counts by status, dbt's summary line (`stats`), the tests
+    that warned, the seconds, and where its log went (None: stderr)."""
+
+    results: dict[str, int]
+    elapsed_seconds: float
+    stats: str | None
+    warned: list[str]
+    log_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The DbtBuild steps' result in the run document; `container` is shaped as the ECS
+        task's in AWS: the ASL's Check states read its ExitCode."""
+        summary: dict[str, Any] = {
+            "container": {"ExitCode": 0},
+            "status": "success",
+            "results": dict(self.results),
+            "elapsed_seconds": self.elapsed_seconds,
+            "stats": self.stats,
+            "warned": list(self.warned),
+        }
+        if self.log_file is not None:
+            summary["log_file"] = self.log_file
+        return summary
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DbtBuildResult:
+        require_keys("a dbt build result", cls, data, optional=("log_file",))
+        return cls(
+            results={str(status): int(count) for status, count in data["results"].items()},
+            elapsed_seconds=float(data["elapsed_seconds"]),
+            stats=data["stats"],
+            warned=[str(name) for name in data["warned"]],
+            log_file=data.get("log_file"),
+        )
+
+
 def dbt_build(
     args: Sequence[str] = (), *, target: str = "dev", log_file: Path | None = None
-) -> dict[str, Any]:
+) -> DbtBuildResult:
     """Run `dbt build --target <target> <args>`; returns counts by status, dbt's summary
     line, the tests that warned and the elapsed seconds, or raises DbtBuildError naming
     the nodes that failed. dbt's log goes to stderr, or is appended to `log_file`."""
@@ -85,7 +125,7 @@ def dbt_build(
         return _build(args, target, _Log(stream), log_file)
 
 
-def _build(args: Sequence[str], target: str, log: _Log, log_file: Path | None) -> dict[str, Any]:
+def _build(args: Sequence[str], target: str, log: _Log, log_file: Path | None) -> DbtBuildResult:
     from dbt.artifacts.schemas.run import RunExecutionResult
     from dbt.cli.main import dbtRunner
 
@@ -123,15 +163,10 @@ def _build(args: Sequence[str], target: str, log: _Log, log_file: Path | None) -
             + (" ..." if len(failed) > 10 else "")
             + where
         )
-    summary = {
-        # Shaped as the ECS task's container in AWS: the ASL's Check states read its ExitCode.
-        "container": {"ExitCode": 0},
-        "status": "success",
-        "results": dict(sorted(statuses.items())),
-        "elapsed_seconds": round(outcome.result.elapsed_time, 1),
-        "stats": log.stats,
-        "warned": sorted(result.node.name for result in results if str(result.status) == "warn"),
-    }
-    if log_file is not None:
-        summary["log_file"] = str(log_file)
-    return summary
+    return DbtBuildResult(
+        results=dict(sorted(statuses.items())),
+        elapsed_seconds=round(outcome.result.elapsed_time, 1),
+        stats=log.stats,
+        warned=sorted(result.node.name for result in results if str(result.status) == "warn"),
+        log_file=None if log_file is None else str(log_file),
+    )

@@ -36,6 +36,15 @@ from ml.registry import (
     model_timeline,
     publish,
 )
+from ml.results import PredictionSummary, TrainingSummary
+from orchestration.results import (
+    FailedAsOf,
+    ModelSpan,
+    PredictRangeResult,
+    TrackRecordResult,
+    TrainedAsOf,
+    TrainResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +60,16 @@ def train_to_dir(
     now: dt.datetime,
     model_dir: str | Path,
     as_of: dt.date | None = None,
-) -> dict[str, Any]:
+) -> TrainingSummary:
     """Train on the feature rows of `store` (those known at `as_of`'s close, when given) into
     `model_dir` (what SageMaker would tar as model.tar.gz), not yet published; returns the
-    version and the job's summary."""
+    job's summary (its version among it)."""
     params = train.Hyperparameters.from_mapping(hyperparameters)
     frame = store.read(None, as_of)
     trained = train.fit_set(train.prepare(frame, params, now, as_of), params)
     with tempfile.TemporaryDirectory(prefix="condvest-train-") as scratch:
         train.write_artifacts(trained, Path(model_dir), Path(scratch) / "output")
-    return {"version": trained.metrics["version"], "metrics": trained.summary()}
+    return trained.summary()
 
 
 def train_from_store(
@@ -69,13 +78,13 @@ def train_from_store(
     hyperparameters: Mapping[str, Any],
     now: dt.datetime,
     as_of: dt.date | None = None,
-) -> dict[str, Any]:
+) -> TrainResult:
     """Train on the feature rows of `store` (known at `as_of`, when given) and publish the
     model; returns its version."""
     with tempfile.TemporaryDirectory(prefix="condvest-model-") as scratch:
-        result = train_to_dir(store, hyperparameters, now, Path(scratch) / "model", as_of)
-        model_path = publish(lake, result["version"], Path(scratch) / "model")
-    return {**result, "model_path": model_path}
+        trained = train_to_dir(store, hyperparameters, now, Path(scratch) / "model", as_of)
+        model_path = publish(lake, trained.version, Path(scratch) / "model")
+    return TrainResult(trained.version, trained, model_path)
 
 
 def predict_from_store(
@@ -85,7 +94,7 @@ def predict_from_store(
     now: dt.datetime,
     date: dt.date | None = None,
     version: str | None = None,
-) -> dict[str, Any]:
+) -> PredictionSummary:
     """Score one date (default: the store's latest) with one model: `version`, which must
     have learned nothing after the date, else the model of the date."""
     day = date or store.latest_date()
@@ -110,7 +119,7 @@ def predict_from_store(
 
 def predict_range(
     store: FeatureStore, lake: Lake, *, now: dt.datetime, start: dt.date, end: dt.date
-) -> dict[str, Any]:
+) -> PredictRangeResult:
     """Score every feature date in `start .. end`, each with the model of its time (the one
     that learned the most without learning anything after it). A date no model existed for
     is skipped and reported, not scored with a later model."""
@@ -154,18 +163,18 @@ def predict_range(
             else "the feature table has no rows in the range"
         )
         raise ModelNotFoundError(f"no date of {start} .. {end} was scored: {reason}")
-    return {
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "dates_scored": sum(len(days) for days in scored.values()),
-        "rows": rows,
-        "files": files,
-        "models": {
-            version: {"first_date": days[0], "last_date": days[-1], "dates": len(days)}
+    return PredictRangeResult(
+        start=start.isoformat(),
+        end=end.isoformat(),
+        dates_scored=sum(len(days) for days in scored.values()),
+        rows=rows,
+        files=files,
+        models={
+            version: ModelSpan(first_date=days[0], last_date=days[-1], dates=len(days))
             for version, days in scored.items()
         },
-        "skipped_no_model_of_their_time": skipped,
-    }
+        skipped_no_model_of_their_time=skipped,
+    )
 
 
 def training_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
@@ -194,13 +203,13 @@ def walk_forward_track_record(
     start: dt.date,
     end: dt.date,
     every: str = "month",
-) -> dict[str, Any]:
+) -> TrackRecordResult:
     """Rebuild an out-of-sample track record of `start .. end`: train (and publish) a model
     as of the eve of each period that no published model already covers, then score every
     date with the model of its time. Rerunning it reuses the models already trained."""
     known = {knew for knew, _ in model_timeline(lake)}
-    trained: list[dict[str, Any]] = []
-    failed: list[dict[str, str]] = []
+    trained: list[TrainedAsOf] = []
+    failed: list[FailedAsOf] = []
     as_of_dates = training_dates(start, end, every)
     for number, as_of in enumerate(as_of_dates, start=1):
         if as_of in known:
@@ -217,16 +226,16 @@ def walk_forward_track_record(
         except ValueError as error:
             # Too little history before an early as-of date (folds, one class): that period
             # is not scored by a model of its time; the later ones still are.
-            failed.append({"as_of": as_of.isoformat(), "error": str(error)})
+            failed.append(FailedAsOf(as_of.isoformat(), str(error)))
             log.warning("no model as of %s: %s", as_of, error, extra={"as_of": str(as_of)})
             continue
-        trained.append({"as_of": as_of.isoformat(), "version": result["version"]})
-    return {
-        "trained": trained,
-        "failed": failed,
-        "reused": len(as_of_dates) - len(trained) - len(failed),
-        "predictions": predict_range(store, lake, now=now, start=start, end=end),
-    }
+        trained.append(TrainedAsOf(as_of.isoformat(), result.version))
+    return TrackRecordResult(
+        trained=trained,
+        failed=failed,
+        reused=len(as_of_dates) - len(trained) - len(failed),
+        predictions=predict_range(store, lake, now=now, start=start, end=end),
+    )
 
 
 def _no_model_message(lake: Lake, day: dt.date) -> str:

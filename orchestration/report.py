@@ -7,11 +7,16 @@ the run has released it); the rest from the run's summary.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from ml.results import TopPrediction
+from orchestration.summary import LandedBrief, ModelBrief
 from reports.warehouse import rows_per_layer
+
+if TYPE_CHECKING:
+    from orchestration.daily import DailyResult
 
 DOCS_HINT = "make docs (dbt docs generate + serve on http://localhost:8080)"
 
@@ -65,28 +70,28 @@ def _counts(warehouse_path: str, run_date: str | None) -> dict[str, Any]:
     return {"rows_per_layer": layers, "patterns": patterns, "rejected": rejected}
 
 
-def format_report(result: Mapping[str, Any]) -> str:
-    """A few lines a person reads after `make run`."""
-    summary = result.get("summary") or {}
+def format_report(run: DailyResult, warehouse: Mapping[str, Any] | None) -> str:
+    """A few lines a person reads after `make run`: the run, and `warehouse_counts`."""
+    summary = run.summary
     lines = [
-        f"condvest daily {summary.get('date')}: {result['status']} "
-        f"(execution {summary.get('execution')})",
-        "  states: " + " -> ".join(result["states"]),
+        f"condvest daily {summary.date if summary else None}: {run.status} "
+        f"(execution {summary.execution if summary else None})",
+        "  states: " + " -> ".join(run.states),
     ]
-    ohlcv = summary.get("ohlcv") or {}
+    # No summary (the Notify step failed): what a run that landed and trained nothing says.
+    ohlcv = summary.ohlcv if summary else LandedBrief.of(None)
     lines.append(
-        f"  landed: {ohlcv.get('rows_landed', 0)} bars over {ohlcv.get('sessions_landed', 0)} "
-        f"session(s), {summary.get('tickers_landed', 0)} tickers; watermark "
-        f"{ohlcv.get('watermark')}"
+        f"  landed: {ohlcv.rows_landed} bars over {ohlcv.sessions_landed} "
+        f"session(s), {summary.tickers_landed if summary else 0} tickers; watermark "
+        f"{ohlcv.watermark}"
     )
-    for item in (summary.get("landing_check") or {}).get("quarantined") or []:
+    for item in summary.landing_check.quarantined if summary and summary.landing_check else []:
         lines.append(
-            f"  quarantined landing file: {item['path']} ({item['reason']}); "
-            f"kept at {item['moved_to']}"
+            f"  quarantined landing file: {item.path} ({item.reason}); kept at {item.moved_to}"
         )
-    for record in ohlcv.get("malformed_records") or []:
+    for record in ohlcv.malformed_records:
         lines.append(f"  malformed vendor record, landed invalid: {record}")
-    warehouse = result.get("warehouse") or {}
+    warehouse = warehouse or {}
     if warehouse.get("unavailable"):
         lines.append(f"  warehouse: not read ({warehouse['unavailable']})")
     for layer, tables in (warehouse.get("rows_per_layer") or {}).items():
@@ -110,35 +115,40 @@ def format_report(result: Mapping[str, Any]) -> str:
             f"  patterns: {patterns['signals_on_run_date']:,} signals on the run date; "
             f"most frequent: {frequent or '(none)'}"
         )
-    model = summary.get("model") or {}
-    metrics = (model.get("metrics") or {}).get("validation") or {}
-    lines.append(
-        f"  model: {model.get('version')} ({'trained today' if model.get('trained') else 'reused'})"
-        + (
-            f", validation AUC {metrics.get('auc')}, accuracy {metrics.get('accuracy')}, "
-            f"precision@k {metrics.get('precision_at_k')}"
-            if metrics
-            else ""
-        )
+    lines += _model_lines(
+        summary.model if summary else ModelBrief(None, False, None),
+        summary.top_predictions if summary else [],
     )
-    against = (model.get("metrics") or {}).get("against_baselines") or {}
-    if against.get("verdict"):
-        lines.append(f"  against the baselines: {against['verdict']}")
-    top = summary.get("top_predictions") or []
-    if top:
-        lines.append(
-            "  top predictions: "
-            + ", ".join(f"{row['symbol']} {row['probability_up']:.3f}" for row in top)
-        )
-    seconds = result.get("state_seconds") or {}
+    seconds = run.state_seconds
     if seconds:
         slowest = sorted(seconds.items(), key=lambda item: -item[1])[:4]
         lines.append(
             f"  seconds: {sum(seconds.values()):.1f} in the steps; "
             + ", ".join(f"{name} {value:.1f}" for name, value in slowest)
         )
-    if result.get("error"):
-        error = (result.get("document") or {}).get("error") or result["error"]
-        lines.append(f"  error: {error}")
+    if run.error:
+        lines.append(f"  error: {run.document.get('error') or run.error}")
     lines.append(f"  docs: {DOCS_HINT}")
     return "\n".join(lines)
+
+
+def _model_lines(model: ModelBrief, top: list[TopPrediction]) -> list[str]:
+    metrics = (model.metrics or {}).get("validation") or {}
+    lines = [
+        f"  model: {model.version} ({'trained today' if model.trained else 'reused'})"
+        + (
+            f", validation AUC {metrics.get('auc')}, accuracy {metrics.get('accuracy')}, "
+            f"precision@k {metrics.get('precision_at_k')}"
+            if metrics
+            else ""
+        )
+    ]
+    against = (model.metrics or {}).get("against_baselines") or {}
+    if against.get("verdict"):
+        lines.append(f"  against the baselines: {against['verdict']}")
+    if top:
+        lines.append(
+            "  top predictions: "
+            + ", ".join(f"{row.symbol} {row.probability_up:.3f}" for row in top)
+        )
+    return lines

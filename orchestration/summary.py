@@ -12,18 +12,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pyarrow.parquet as pq
 
+from core.contracts import require_keys
 from core.lake import Lake
 from core.layout import PREDICTIONS_PREFIX
+from ingestion.results import FetchResult, LandingCheck
 from ingestion.watermarks import RunRecord, WatermarkStore
 from ml.predict import TOP_PREDICTIONS
 from ml.registry import METRICS_FILE, MODELS_PREFIX
+from ml.results import TopPrediction
 from ml.verdict import edge_verdict
 from orchestration import asl
 from orchestration.notify import NotifySettings, notify
+from orchestration.plan import RunPlan
 from orchestration.vacuum import VacuumResult
 
 DAILY = "daily"
@@ -38,7 +43,7 @@ def _result(steps: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def top_predictions(
     lake: Lake, version: str | None, day: str | None, n: int = TOP_PREDICTIONS
-) -> list[dict[str, Any]]:
+) -> list[TopPrediction]:
     """The day's best-ranked symbols from the latest prediction batch of (version, day)."""
     if not version or not day:
         return []
@@ -51,11 +56,11 @@ def top_predictions(
     )
     rows = sorted(table.to_pylist(), key=lambda row: row["rank_in_day"])[:n]
     return [
-        {
-            "symbol": row["symbol"],
-            "probability_up": round(float(row["probability_up"]), 4),
-            "rank_in_day": int(row["rank_in_day"]),
-        }
+        TopPrediction(
+            symbol=row["symbol"],
+            probability_up=round(float(row["probability_up"]), 4),
+            rank_in_day=int(row["rank_in_day"]),
+        )
         for row in rows
     ]
 
@@ -82,48 +87,138 @@ def last_completed_step(steps: Mapping[str, Any], order: list[str]) -> str | Non
     return done[-1] if done else None
 
 
+@dataclass(frozen=True)
+class LandedBrief:
+    """The day's OHLCV fetch in the summary (zeros when the run fetched nothing)."""
+
+    status: str | None
+    sessions_landed: int
+    rows_landed: int
+    invalid_rows: int
+    malformed_records: list[str]
+    watermark: str | None
+
+    @classmethod
+    def of(cls, fetched: FetchResult | None) -> LandedBrief:
+        if fetched is None:
+            return cls(None, 0, 0, 0, [], None)
+        return cls(
+            fetched.status,
+            fetched.sessions_landed,
+            fetched.rows_landed,
+            fetched.invalid_rows,
+            list(fetched.malformed_records),
+            fetched.watermark,
+        )
+
+
+@dataclass(frozen=True)
+class ModelBrief:
+    """The model the day was scored with; `metrics` is `model_metrics`' (or None)."""
+
+    version: str | None
+    trained: bool
+    metrics: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class VacuumBrief:
+    deleted: int
+    kept: int
+    manifest: str | None
+
+
+@dataclass(frozen=True)
+class DailySummary:
+    """What a daily run reports: recorded in the audit, published to SNS, POSTed to the API,
+    printed by `condvest daily`. `build` is dbt's outcome as `_build_brief` shapes it (dbt's
+    counts locally, the ECS task's exit code in AWS); `error` the Catch's error."""
+
+    status: str
+    execution: str
+    date: str | None
+    is_session: bool | None
+    ohlcv: LandedBrief
+    tickers_landed: int
+    landing_check: LandingCheck | None
+    build: dict[str, Any] | None
+    model: ModelBrief
+    top_predictions: list[TopPrediction]
+    vacuum: VacuumBrief | None
+    last_completed_step: str | None
+    error: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (keys in the order a reader meets them)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DailySummary:
+        """Read `to_dict`'s form back (the Notify step's result in the run document)."""
+        # landing_check is newer than the summaries some audits hold
+        require_keys("a daily summary", cls, data, optional=("landing_check",))
+        model = data["model"]
+        require_keys("the summary's model", ModelBrief, model)
+        ohlcv = data["ohlcv"]
+        require_keys("the summary's ohlcv", LandedBrief, ohlcv)
+        vacuum = data["vacuum"]
+        return cls(
+            status=data["status"],
+            execution=data["execution"],
+            date=data["date"],
+            is_session=data["is_session"],
+            ohlcv=LandedBrief(**ohlcv),
+            tickers_landed=int(data["tickers_landed"]),
+            landing_check=LandingCheck.from_dict(data["landing_check"])
+            if data.get("landing_check")
+            else None,
+            build=data["build"],
+            model=ModelBrief(**model),
+            top_predictions=[TopPrediction(**row) for row in data["top_predictions"]],
+            vacuum=None if vacuum is None else VacuumBrief(**vacuum),
+            last_completed_step=data["last_completed_step"],
+            error=data["error"],
+        )
+
+
+def _fetched(steps: Mapping[str, Any], name: str) -> FetchResult | None:
+    result = _result(steps, name)
+    return FetchResult.from_dict(result) if result else None
+
+
 def build_summary(
     status: str,
     document: Mapping[str, Any],
     *,
     lake: Lake,
     execution: str,
-) -> dict[str, Any]:
-    run = document.get("run") or {}
+) -> DailySummary:
     steps = document.get("steps") or {}
-    ohlcv = _result(steps, "FetchOhlcv")
-    tickers = _result(steps, "FetchMetadata")
-    version = run.get("model_version")
-    summary: dict[str, Any] = {
-        "status": status,
-        "execution": execution,
-        "date": run.get("date") or (document.get("input") or {}).get("date"),
-        "is_session": run.get("is_session"),
-        "ohlcv": {
-            "status": ohlcv.get("status"),
-            "sessions_landed": ohlcv.get("sessions_landed", 0),
-            "rows_landed": ohlcv.get("rows_landed", 0),
-            "invalid_rows": ohlcv.get("invalid_rows", 0),
-            "malformed_records": ohlcv.get("malformed_records", []),
-            "watermark": ohlcv.get("watermark"),
-        },
-        "tickers_landed": tickers.get("rows_landed", 0),
+    plan = RunPlan.from_dict(document["run"]) if document.get("run") else None
+    version = plan.model_version if plan else None
+    day = plan.date.isoformat() if plan else (document.get("input") or {}).get("date")
+    tickers = _fetched(steps, "FetchMetadata")
+    checked = _result(steps, "CheckLanding")
+    return DailySummary(
+        status=status,
+        execution=execution,
+        date=day,
+        is_session=plan.is_session if plan else None,
+        ohlcv=LandedBrief.of(_fetched(steps, "FetchOhlcv")),
+        tickers_landed=tickers.rows_landed if tickers else 0,
         # Landing files set aside before the build (CheckLanding), each named with its reason.
-        "landing_check": _result(steps, "CheckLanding") or None,
-        "build": _build_brief(_result(steps, "DbtBuild")),
-        "model": {
-            "version": version,
-            "trained": bool(run.get("train")) and "PublishModel" in steps,
-            "metrics": model_metrics(lake, version),
-        },
-        "top_predictions": top_predictions(lake, version, run.get("date"))
-        if "Predict" in steps
-        else [],
-        "vacuum": _vacuum_brief(_result(steps, "Vacuum")),
-        "last_completed_step": last_completed_step(steps, asl.happy_path_tasks()),
-        "error": document.get("error"),
-    }
-    return summary
+        landing_check=LandingCheck.from_dict(checked) if checked else None,
+        build=_build_brief(_result(steps, "DbtBuild")),
+        model=ModelBrief(
+            version=version,
+            trained=bool(plan and plan.train) and "PublishModel" in steps,
+            metrics=model_metrics(lake, version),
+        ),
+        top_predictions=top_predictions(lake, version, day) if "Predict" in steps else [],
+        vacuum=_vacuum_brief(_result(steps, "Vacuum")),
+        last_completed_step=last_completed_step(steps, asl.happy_path_tasks()),
+        error=document.get("error"),
+    )
 
 
 def _build_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -137,20 +232,16 @@ def _build_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:
     return brief
 
 
-def _vacuum_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:
+def _vacuum_brief(result: Mapping[str, Any]) -> VacuumBrief | None:
     if not result:
         return None
     vacuumed = VacuumResult.from_dict(result)
-    return {
-        "deleted": len(vacuumed.deleted),
-        "kept": len(vacuumed.kept),
-        "manifest": vacuumed.manifest,
-    }
+    return VacuumBrief(len(vacuumed.deleted), len(vacuumed.kept), vacuumed.manifest)
 
 
 def record_run(
     store: WatermarkStore,
-    summary: Mapping[str, Any],
+    summary: DailySummary,
     source: str,
     record: RunRecord | None = None,
 ) -> str:
@@ -158,16 +249,15 @@ def record_run(
     a notification that cannot be delivered never loses the result. `record`: the row the
     run opened when it started (`condvest daily`), else one is opened now."""
     if record is None:
-        day = dt.date.fromisoformat(summary["date"]) if summary.get("date") else None
+        day = dt.date.fromisoformat(summary.date) if summary.date else None
         record = store.start_run(DAILY, source, day, day)
-    ohlcv = summary.get("ohlcv") or {}
     store.finish_run(
         record,
-        summary["status"].lower(),
-        int(ohlcv.get("sessions_landed") or 0),
-        int(ohlcv.get("rows_landed") or 0),
+        summary.status.lower(),
+        summary.ohlcv.sessions_landed,
+        summary.ohlcv.rows_landed,
         0,
-        dict(summary),
+        summary.to_dict(),
     )
     return record.run_id
 
@@ -192,5 +282,5 @@ def report_run(
     """
     summary = build_summary(status, document, lake=lake, execution=execution)
     run_id = record_run(store, summary, source, record)
-    delivery = notify(summary, NotifySettings.from_env(env), now=now)
-    return {**delivery, "recorded_run_id": run_id, "summary": summary}
+    delivery = notify(summary.to_dict(), NotifySettings.from_env(env), now=now)
+    return {**delivery, "recorded_run_id": run_id, "summary": summary.to_dict()}

@@ -27,7 +27,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,6 +35,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from core.clock import UTC, utcnow
+from core.contracts import require_keys
 from core.lake import Lake
 from core.layout import LANDING_PREFIXES, VACUUM_MANIFEST_PREFIX
 from core.settings import Settings
@@ -462,9 +463,7 @@ class VacuumResult:
     def from_dict(cls, data: Mapping[str, Any]) -> VacuumResult:
         """Read `to_dict`'s form back (a run document's Vacuum step); every key is required,
         so a renamed key fails here instead of reading as zero."""
-        missing = sorted({f.name for f in fields(cls)} - set(data))
-        if missing:
-            raise ValueError(f"a vacuum result needs {missing}; got keys {sorted(data)}")
+        require_keys("a vacuum result", cls, data)
         return cls(
             retention_days=int(data["retention_days"]),
             today=dt.date.fromisoformat(data["today"]),

@@ -13,6 +13,7 @@ from core.logs import lambda_entry
 from core.settings import Settings
 from ml.registry import check_version, publish_archive
 from orchestration.handlers.events import Event
+from orchestration.results import PublishedModel
 
 EVENT_KEYS = frozenset({"version", "model_data"})
 
@@ -22,7 +23,6 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     checked = Event.parse(event, allowed=EVENT_KEYS)
     version, model_data = checked.required_text("version"), checked.required_text("model_data")
     lake = Lake.open(Settings.from_env().lake_root)
-    return {
-        "version": version,
-        "published": publish_archive(lake, check_version(version), model_data),
-    }
+    return PublishedModel(
+        version, publish_archive(lake, check_version(version), model_data)
+    ).to_dict()

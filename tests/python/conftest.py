@@ -19,8 +19,6 @@ pytest_plugins = [
     "tests.python.fixtures.trino",
 ]
 
-DATA_DIR = REPO_ROOT / "tests" / "data"
-
 
 @pytest.fixture(scope="session")
 def calendar() -> TradingCalendar:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from core.lake import Lake
-from ingestion.quarantine import LandingCheck, QuarantinedFile
+from ingestion.results import LandingCheck, QuarantinedFile
+from ml.results import PredictionSummary
 from orchestration.cli_text import (
     predict_range_text,
     predict_text,
@@ -13,8 +14,11 @@ from orchestration.cli_text import (
     train_text,
     vacuum_text,
 )
+from orchestration.daily import DailyResult
 from orchestration.report import format_report
-from orchestration.summary import SUCCEEDED, build_summary
+from orchestration.results import PredictRangeResult, TrackRecordResult, TrainResult
+from orchestration.summary import SUCCEEDED, DailySummary, build_summary
+from orchestration.vacuum import VacuumResult
 
 TRAINED = {
     "version": "20251231T000000Z-368658ef",
@@ -34,7 +38,7 @@ TRAINED = {
 
 
 def test_train_shows_the_model_beside_its_baselines():
-    assert train_text(TRAINED).splitlines() == [
+    assert train_text(TrainResult.from_dict(TRAINED)).splitlines() == [
         "model 20251231T000000Z-368658ef: random_forest, trained through 2025-12-23 on 52,105 rows",
         "  validation: AUC 0.5015, accuracy 0.5049, precision@k 0.5098",
         "  baseline up_rate: AUC 0.5000, accuracy 0.5100, precision@k 0.5100",
@@ -54,7 +58,7 @@ def test_predict_names_the_day_the_model_and_the_top_picks():
             {"symbol": "PLSM", "probability_up": 0.5312, "rank_in_day": 2},
         ],
     }
-    assert predict_text(result).splitlines() == [
+    assert predict_text(PredictionSummary.from_dict(result)).splitlines() == [
         "predictions 2025-12-31: 56 symbols scored by model v1",
         "  top: LNTR 0.547, PLSM 0.531",
         "  written: /lake/gold/predictions/model_version=v1/date=2025-12-31/b.parquet",
@@ -64,6 +68,7 @@ def test_predict_names_the_day_the_model_and_the_top_picks():
 def test_vacuum_says_what_it_deleted_and_why_it_kept():
     result = {
         "retention_days": 30,
+        "today": "2025-12-31",
         "cutoff": "2025-12-01",
         "dry_run": False,
         "candidates": 3,
@@ -74,7 +79,7 @@ def test_vacuum_says_what_it_deleted_and_why_it_kept():
         "bytes_deleted": 64_000,
         "manifest": "/lake/_manifests/vacuum/x.json",
     }
-    assert vacuum_text(result).splitlines() == [
+    assert vacuum_text(VacuumResult.from_dict(result)).splitlines() == [
         "vacuum (retention 30 days, cutoff 2025-12-01): deleted 2 of 3 old landing file(s), "
         "1,200 rows, 64,000 bytes",
         "  kept 1: first c.parquet (2 rows not in bronze.ohlcv_daily)",
@@ -116,14 +121,14 @@ SCORED_RANGE = {
     "to": "2024-06-07",
     "dates_scored": 6,
     "rows": 1_230,
-    "files": [],
+    "files": 0,
     "models": {"v1": {"first_date": "2024-05-31", "last_date": "2024-06-07", "dates": 6}},
     "skipped_no_model_of_their_time": ["2024-05-01", "2024-05-02"],
 }
 
 
 def test_a_scored_range_names_each_model_and_the_dates_it_skipped():
-    assert predict_range_text(SCORED_RANGE).splitlines() == [
+    assert predict_range_text(PredictRangeResult.from_dict(SCORED_RANGE)).splitlines() == [
         "predictions 2024-05-01 .. 2024-06-07: 6 date(s), 1,230 rows, each scored by the model "
         "of its time",
         "  v1: 6 date(s) 2024-05-31 .. 2024-06-07",
@@ -138,7 +143,7 @@ def test_a_track_record_counts_trained_reused_and_failed_models():
         "reused": 2,
         "predictions": SCORED_RANGE,
     }
-    lines = track_record_text(result).splitlines()
+    lines = track_record_text(TrackRecordResult.from_dict(result)).splitlines()
     assert lines[:2] == [
         "track record: 1 model(s) trained, 2 reused, 1 as-of date(s) with too little history",
         "  no model as of 2024-04-30: too few folds",
@@ -149,15 +154,32 @@ def test_a_track_record_counts_trained_reused_and_failed_models():
 def test_the_daily_report_says_plainly_whether_the_model_has_an_edge():
     verdict = "no edge: validation AUC 0.5015 does not beat momentum's 0.4987 by 0.01"
     summary = {
+        "status": "SUCCEEDED",
         "date": "2025-12-31",
         "execution": "local-1",
+        "is_session": True,
+        "ohlcv": {
+            "status": "succeeded",
+            "sessions_landed": 1,
+            "rows_landed": 60,
+            "invalid_rows": 0,
+            "malformed_records": [],
+            "watermark": "2025-12-31",
+        },
+        "tickers_landed": 0,
+        "build": None,
         "model": {
             "version": "v1",
             "trained": True,
             "metrics": {"validation": {"auc": 0.5015}, "against_baselines": {"verdict": verdict}},
         },
+        "top_predictions": [],
+        "vacuum": None,
+        "last_completed_step": "Vacuum",
+        "error": None,
     }
-    report = format_report({"status": "SUCCEEDED", "states": ["Notify"], "summary": summary})
+    run = DailyResult("SUCCEEDED", ["Notify"], {}, DailySummary.from_dict(summary))
+    report = format_report(run, None)
     assert f"  against the baselines: {verdict}" in report.splitlines()
 
 
@@ -168,10 +190,12 @@ def test_the_daily_report_names_the_landing_files_the_check_set_aside(tmp_path):
         QuarantinedFile("ohlcv", "s3://b/lake/bronze/raw_ohlcv/x.parquet", "s3://b/q", "bad page")
     )
     steps = {"CheckLanding": {"result": check.as_dict()}}
-    document = {"run": {"date": "2025-12-31"}, "steps": steps}
+    document = {"input": {"date": "2025-12-31"}, "steps": steps}
     summary = build_summary(SUCCEEDED, document, lake=Lake.open(str(tmp_path)), execution="e")
-    assert summary["landing_check"]["quarantined"][0]["reason"] == "bad page"
-    report = format_report({"status": "SUCCEEDED", "states": ["Notify"], "summary": summary})
+    assert summary.landing_check is not None
+    assert summary.landing_check.quarantined[0].reason == "bad page"
+    assert DailySummary.from_dict(summary.to_dict()) == summary
+    report = format_report(DailyResult("SUCCEEDED", ["Notify"], {}, summary), None)
     assert (
         "  quarantined landing file: s3://b/lake/bronze/raw_ohlcv/x.parquet (bad page); "
         "kept at s3://b/q"

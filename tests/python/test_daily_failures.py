@@ -20,24 +20,25 @@ import pytest
 from click.testing import CliRunner
 
 from core.errors import ExitCode
-from ingestion.quarantine import LandingCheck
+from ingestion.results import LandingCheck
 from orchestration import asl
 from orchestration.cli import main
 from orchestration.daily import LocalSteps
 from orchestration.vacuum import VacuumResult
+from tests.python.step_stubs import built, fetched, predicted, published, trained
 
 RUN_DATE = "2025-12-31"
 REAL_STEPS = {"ResolveRunDate", "NotifySuccess", "NotifyFailure"}
 STUB_RESULTS: dict[str, dict[str, Any]] = {
-    "FetchMetadata": {"status": "succeeded", "rows_landed": 3},
-    "FetchOhlcv": {"status": "succeeded", "rows_landed": 5, "sessions_landed": 1},
+    "FetchMetadata": fetched("tickers", rows_landed=3),
+    "FetchOhlcv": fetched("ohlcv", rows_landed=5, sessions_landed=1),
     "CheckLanding": LandingCheck().as_dict(),
-    "DbtBuild": {"container": {"ExitCode": 0}, "status": "success"},
+    "DbtBuild": built(),
     "ExportFeatures": {"skipped": "stub"},
-    "Train": {"version": "v", "model_dir": "/nowhere", "metrics": {}},
-    "PublishModel": {"version": "v", "published": "/nowhere"},
-    "Predict": {"rows": 0},
-    "DbtBuildPredictions": {"container": {"ExitCode": 0}, "status": "success"},
+    "Train": trained("v", "/nowhere"),
+    "PublishModel": published("v", "/nowhere"),
+    "Predict": predicted("v", RUN_DATE),
+    "DbtBuildPredictions": built(),
     "Vacuum": VacuumResult(
         retention_days=30,
         today=dt.date(2025, 12, 31),

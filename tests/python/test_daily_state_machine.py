@@ -32,6 +32,7 @@ from orchestration.plan import daily_model_version
 from orchestration.sagemaker_launcher import FEATURES_DIR, MODEL_DIR, PREDICTIONS_DIR
 from orchestration.vacuum import VacuumResult
 from tests.python import sfn_harness as sfn
+from tests.python.step_stubs import fetched
 
 FRIDAY = "2026-11-20"  # the default training weekday
 MONDAY = "2026-11-23"
@@ -173,14 +174,10 @@ class Deployment:
                 "condvest-ResolveRunDate": lambda event: resolve_run_date.lambda_handler(
                     event, None
                 ),
-                "condvest-FetchMetadata": lambda event: {"status": "succeeded", "rows_landed": 12},
-                "condvest-FetchOhlcv": lambda event: {
-                    "status": "succeeded",
-                    "sessions_landed": 1,
-                    "rows_landed": 9494,
-                    "invalid_rows": 0,
-                    "watermark": event["to"],
-                },
+                "condvest-FetchMetadata": lambda event: fetched("tickers", rows_landed=12),
+                "condvest-FetchOhlcv": lambda event: fetched(
+                    "ohlcv", rows_landed=9494, sessions_landed=1, watermark=event["to"]
+                ),
                 "condvest-CheckLanding": lambda event: check_landing.lambda_handler(event, None),
                 "condvest-PublishModel": self._publish,
                 "condvest-Vacuum": lambda event: VacuumResult(

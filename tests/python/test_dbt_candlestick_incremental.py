@@ -92,7 +92,7 @@ def built(tmp_path_factory, calendar):
 
         clock.setattr(fetch, "utcnow", lambda: _landed_at(SPLIT_WEEK_END))
         request = OhlcvRequest(end=SPLIT_WEEK_END, history_start=START)
-        steps["split_week"] = fetch_ohlcv(market, lake, store, calendar, request)
+        steps["split_week"] = fetch_ohlcv(market, lake, store, calendar, request).to_dict()
         dbt(tmp, lake_dir, warehouse, "build", *SELECT)
         steps["after_split"] = _patterns(warehouse)
         steps["doji_before"] = _row(warehouse, CORRECTED_SYMBOL, CORRECTED_DATE)["cdldoji"]

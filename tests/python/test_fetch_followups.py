@@ -65,7 +65,7 @@ def test_a_failed_splits_check_is_retried_by_the_next_run(
     market: FlakyMarket, lake: Lake, lake_dir: Path, store: WatermarkStore, calendar
 ) -> None:
     market.failing = {"splits"}
-    first = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    first = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     sessions = calendar.sessions_between(START, SPLIT_DATE)
     # The sessions landed and the watermark moved; the check is owed, and the run says so.
     assert first["status"] == "partial" and first["sessions_landed"] == len(sessions)
@@ -82,12 +82,12 @@ def test_a_failed_splits_check_is_retried_by_the_next_run(
     assert store.get("ohlcv", SPLIT_SYMBOL) == SPLIT_DATE
 
     # Still failing: still owed, one more attempt each, nothing lost.
-    again = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    again = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     assert again["status"] == "partial" and again["sessions_landed"] == 0
     assert {item.attempts for item in store.pending_followups("ohlcv")} == {2}
 
     market.failing = set()
-    healed = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    healed = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     assert healed["status"] == "succeeded" and healed["sessions_landed"] == 0
     assert healed["restated_symbols"] == [SPLIT_SYMBOL] and restated_rows(lake_dir) > 0
     assert healed["followups_pending"] == []
@@ -95,7 +95,7 @@ def test_a_failed_splits_check_is_retried_by_the_next_run(
     assert store.pending_followups("ohlcv") == []
 
     # Done means done: a later run owes nothing and restates nothing again.
-    later = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    later = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     assert later["status"] == "succeeded" and later["followups_done"] == []
     assert later["restated_symbols"] == []
 
@@ -104,7 +104,7 @@ def test_a_failed_restatement_is_retried_alone(
     market: FlakyMarket, lake: Lake, lake_dir: Path, store: WatermarkStore, calendar
 ) -> None:
     market.failing = {"ticker_range"}
-    first = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    first = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     assert first["status"] == "partial"
     (pending,) = first["followups_pending"]
     assert pending.startswith(f"restate {SPLIT_SYMBOL}: ConnectionError")
@@ -112,7 +112,7 @@ def test_a_failed_restatement_is_retried_alone(
         ("restate", SPLIT_SYMBOL)
     ]
     market.failing = set()
-    healed = fetch_ohlcv(market, lake, store, calendar, REQUEST)
+    healed = fetch_ohlcv(market, lake, store, calendar, REQUEST).to_dict()
     assert healed["status"] == "succeeded" and healed["restated_symbols"] == [SPLIT_SYMBOL]
     assert healed["followups_done"] == [f"restate {SPLIT_SYMBOL}"]
     assert store.pending_followups("ohlcv") == []
@@ -138,7 +138,7 @@ def test_per_symbol_marks_owed_by_a_landed_batch_are_written_by_the_next_run(
     assert store.get("ohlcv", MARKET) == day and store.get("ohlcv", SPLIT_SYMBOL) is None
     (owed,) = store.pending_followups("ohlcv", "symbol_marks")
 
-    healed = fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(start=day, end=day))
+    healed = fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(start=day, end=day)).to_dict()
     assert f"symbol_marks {owed.key}" in healed["followups_done"]
     assert store.get("ohlcv", SPLIT_SYMBOL) == day
     assert store.pending_followups("ohlcv", "symbol_marks") == []
@@ -153,25 +153,25 @@ def test_a_per_symbol_fetch_owes_the_splits_check_of_its_range_until_done(
     first = fetch_ohlcv(
         market, lake, store, calendar, OhlcvRequest(start=START, end=before, symbols=symbols)
     )
-    assert first["status"] == "succeeded" and first["restated_symbols"] == []
+    assert first.status == "succeeded" and first.restated_symbols == []
     assert store.pending_followups("ohlcv") == []
     # The range over the split lands while the splits endpoint is down: the mark moves,
     # the check is owed, and the run says so.
     market.failing = {"splits"}
     gap = OhlcvRequest(end=SPLIT_DATE, symbols=symbols, history_start=REQUEST.history_start)
     partial = fetch_ohlcv(market, lake, store, calendar, gap)
-    assert partial["status"] == "partial" and partial["rows_landed"] == 1
+    assert partial.status == "partial" and partial.rows_landed == 1
     assert store.get("ohlcv", SPLIT_SYMBOL) == SPLIT_DATE
-    (pending,) = partial["followups_pending"]
+    (pending,) = partial.followups_pending
     span = f"{SPLIT_SYMBOL} {calendar.sessions_after(before, SPLIT_DATE)[0]}..{SPLIT_DATE}"
     assert pending.startswith(f"symbol_splits {span}: ConnectionError")
-    assert bars_before_split(lake_dir) == first["rows_landed"]  # the old bars, not restated
+    assert bars_before_split(lake_dir) == first.rows_landed  # the old bars, not restated
     # The next run, with nothing new to fetch, does the check and the restatement it finds.
     market.failing = set()
     healed = fetch_ohlcv(market, lake, store, calendar, gap)
-    assert healed["status"] == "succeeded" and healed["restated_symbols"] == [SPLIT_SYMBOL]
-    assert healed["followups_done"] == [f"symbol_splits {span}", f"restate {SPLIT_SYMBOL}"]
+    assert healed.status == "succeeded" and healed.restated_symbols == [SPLIT_SYMBOL]
+    assert healed.followups_done == [f"symbol_splits {span}", f"restate {SPLIT_SYMBOL}"]
     # The restatement: the symbol's whole history through the split day, as one batch.
-    assert healed["rows_landed"] > 100
-    assert bars_before_split(lake_dir) == first["rows_landed"] + healed["rows_landed"] - 1
+    assert healed.rows_landed > 100
+    assert bars_before_split(lake_dir) == first.rows_landed + healed.rows_landed - 1
     assert store.pending_followups("ohlcv") == []

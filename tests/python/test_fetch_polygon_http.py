@@ -58,7 +58,7 @@ def test_one_session_lands_one_bronze_file(
     before = utc_today()
     summary = fetch_ohlcv(
         polygon_client, lake, sqlite_store, calendar, OhlcvRequest(end=day, start=day)
-    )
+    ).to_dict()
     after = utc_today()
 
     market = polygon_server.market
@@ -104,7 +104,7 @@ def test_gap_fill_requests_exactly_the_missing_sessions(
 
     summary = fetch_ohlcv(
         polygon_client, lake, sqlite_store, calendar, OhlcvRequest(end=dt.date(2024, 7, 8))
-    )
+    ).to_dict()
 
     # Weekends and the July 4th holiday are never asked for.
     assert grouped_dates(polygon_server) == AFTER_JUNE_28
@@ -138,7 +138,7 @@ def test_server_error_mid_fill_fails_the_run_then_a_rerun_completes(
     assert grouped_dates(polygon_server) == AFTER_JUNE_28[:2] + [dt.date(2024, 7, 3)] * 3
 
     polygon_server.clear_faults()
-    summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request)
+    summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["sessions_landed"] == 3 and summary["first_session"] == "2024-07-03"
@@ -160,7 +160,7 @@ def test_split_in_the_window_restates_the_symbol_through_paginated_ranges(
 
     summary = fetch_ohlcv(
         polygon_client, lake, sqlite_store, calendar, OhlcvRequest(end=end, start=start)
-    )
+    ).to_dict()
 
     assert summary["restated_symbols"] == [symbol]  # the June split is outside the window
     assert summary["files_written"] == 3 + 1
@@ -182,7 +182,7 @@ def test_symbols_mode_fetches_ranges_since_each_watermark(
     end = dt.date(2024, 7, 8)
     request = OhlcvRequest(end=end, start=dt.date(2024, 6, 3), symbols=(first, second, third))
 
-    summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request)
+    summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["symbols_fetched"] == [first, second, third]
@@ -203,7 +203,7 @@ def test_symbols_mode_fetches_ranges_since_each_watermark(
     assert sqlite_store.get_many("ohlcv", [first, second, third]) == dict.fromkeys(by_symbol, end)
 
     polygon_server.reset()
-    again = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request)
+    again = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
     assert again["files_written"] == 0 and polygon_server.requests == []
 
 
@@ -214,7 +214,7 @@ def test_fetch_tickers_lands_every_page(
     market = polygon_server.market
     as_of = dt.date(2024, 7, 3)
 
-    summary = fetch_tickers(polygon_client, lake, sqlite_store, as_of)
+    summary = fetch_tickers(polygon_client, lake, sqlite_store, as_of).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["rows_landed"] == len(market.listed) + len(market.delisted)
@@ -278,7 +278,7 @@ def test_a_malformed_vendor_record_lands_invalid_and_the_session_lands(
     day = dt.date(2024, 7, 3)
     polygon_server.inject(GROUPED, BadRow("c", "95.5", index=2), times=None)
     request = OhlcvRequest(end=day, start=day)
-    summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request)
+    summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
 
     market = polygon_server.market
     bad_symbol = landed(lake_dir)["symbol"][2].as_py()

@@ -44,7 +44,7 @@ def test_sample_market_shape(market, calendar):
 
 def test_range_then_rerun_is_a_no_op(market, lake, lake_dir, sqlite_store, calendar):
     request = OhlcvRequest(start=dt.date(2024, 1, 2), end=dt.date(2024, 1, 31))
-    first = fetch_ohlcv(market, lake, sqlite_store, calendar, request)
+    first = fetch_ohlcv(market, lake, sqlite_store, calendar, request).to_dict()
     sessions = calendar.sessions_between(dt.date(2024, 1, 2), dt.date(2024, 1, 31))
     assert first["status"] == "succeeded"
     assert first["sessions_landed"] == len(sessions) == first["files_written"]
@@ -53,7 +53,7 @@ def test_range_then_rerun_is_a_no_op(market, lake, lake_dir, sqlite_store, calen
     assert landed.num_rows == first["rows_landed"]
     assert set(landed["date"].to_pylist()) == set(sessions)
 
-    second = fetch_ohlcv(market, lake, sqlite_store, calendar, request)
+    second = fetch_ohlcv(market, lake, sqlite_store, calendar, request).to_dict()
     assert second["status"] == "succeeded" and second["files_written"] == 0
     assert len(files(lake_dir)) == first["files_written"]
     assert [run["status"] for run in sqlite_store.runs("ohlcv")] == ["succeeded", "succeeded"]
@@ -64,7 +64,7 @@ def test_missed_sessions_are_filled_and_closed_days_skipped(market, lake, sqlite
     # Five sessions later (July 4th is a holiday, the weekend is not a gap).
     summary = fetch_ohlcv(
         market, lake, sqlite_store, calendar, OhlcvRequest(end=dt.date(2024, 7, 8))
-    )
+    ).to_dict()
     assert summary["first_session"] == "2024-07-01" and summary["last_session"] == "2024-07-08"
     assert summary["sessions_landed"] == 5
     assert sqlite_store.get("ohlcv") == dt.date(2024, 7, 8)
@@ -79,7 +79,9 @@ def test_unpublished_session_stops_the_fill_without_moving_the_watermark(
     end = market.last_session
     fetch_ohlcv(market, lake, sqlite_store, calendar, OhlcvRequest(end=end))
     later = calendar.sessions_after(end, dt.date(2026, 1, 9))
-    summary = fetch_ohlcv(market, lake, sqlite_store, calendar, OhlcvRequest(end=later[-1]))
+    summary = fetch_ohlcv(
+        market, lake, sqlite_store, calendar, OhlcvRequest(end=later[-1])
+    ).to_dict()
     assert summary["status"] == "partial"
     assert summary["empty_sessions"] == [later[0].isoformat()]
     assert sqlite_store.get("ohlcv") == end
@@ -91,7 +93,7 @@ def test_a_split_restates_the_symbols_history(market, lake, lake_dir, sqlite_sto
     request = OhlcvRequest(
         start=dt.date(2024, 6, 3), end=SPLIT_DATE, history_start=dt.date(2024, 1, 2)
     )
-    summary = fetch_ohlcv(market, lake, sqlite_store, calendar, request)
+    summary = fetch_ohlcv(market, lake, sqlite_store, calendar, request).to_dict()
     assert summary["restated_symbols"] == [SPLIT_SYMBOL]
     rows = (
         read_lake(lake_dir)
@@ -114,14 +116,14 @@ def test_symbols_mode_fetches_each_symbol_since_its_own_watermark(
     request = OhlcvRequest(
         start=dt.date(2024, 1, 2), end=dt.date(2024, 1, 31), symbols=("ACRN", "AERO")
     )
-    first = fetch_ohlcv(market, lake, sqlite_store, calendar, request)
+    first = fetch_ohlcv(market, lake, sqlite_store, calendar, request).to_dict()
     assert first["files_written"] == 2 and first["symbols_fetched"] == ["ACRN", "AERO"]
     marks = sqlite_store.get_many("ohlcv", ["ACRN", "AERO"])
     assert marks == {"ACRN": dt.date(2024, 1, 31), "AERO": dt.date(2024, 1, 31)}
     assert sqlite_store.get("ohlcv") is None  # the market watermark is separate
 
     later = OhlcvRequest(end=dt.date(2024, 2, 7), symbols=("ACRN",))
-    second = fetch_ohlcv(market, lake, sqlite_store, calendar, later)
+    second = fetch_ohlcv(market, lake, sqlite_store, calendar, later).to_dict()
     new_batch = read_lake(lake_dir).filter(ds.field("source") == "sample").sort_by("ingested_at")
     latest_dates = new_batch.filter(ds.field("batch_id") == new_batch["batch_id"][-1].as_py())[
         "date"
@@ -137,7 +139,7 @@ def test_backfill_refetches_but_never_moves_the_watermark_back(
     summary = fetch_ohlcv(
         market, lake, sqlite_store, calendar,
         OhlcvRequest(start=dt.date(2024, 3, 4), end=dt.date(2024, 3, 5), backfill=True),
-    )  # fmt: skip
+    ).to_dict()  # fmt: skip
     assert summary["sessions_landed"] == 2
     assert sqlite_store.get("ohlcv") == dt.date(2024, 3, 8)
 
@@ -171,13 +173,15 @@ def test_a_failure_mid_fill_keeps_landed_sessions_and_records_the_error(
     run = sqlite_store.runs("ohlcv")[-1]
     assert run["status"] == "failed" and "upstream reset" in run["detail"]
     # The next run picks up exactly where the failed one stopped.
-    resumed = fetch_ohlcv(market, lake, sqlite_store, calendar, OhlcvRequest(end=sessions[-1]))
+    resumed = fetch_ohlcv(
+        market, lake, sqlite_store, calendar, OhlcvRequest(end=sessions[-1])
+    ).to_dict()
     assert resumed["first_session"] == sessions[3].isoformat()
 
 
 def test_tickers_snapshot_includes_delisted_names(market, lake, lake_dir, sqlite_store):
     as_of = market.last_session
-    summary = fetch_tickers(market, lake, sqlite_store, as_of)
+    summary = fetch_tickers(market, lake, sqlite_store, as_of).to_dict()
     assert summary["status"] == "succeeded"
     table = read_lake(lake_dir, "raw_tickers")
     assert table.num_rows == len(market.profiles)
@@ -186,9 +190,9 @@ def test_tickers_snapshot_includes_delisted_names(market, lake, lake_dir, sqlite
     assert all(d is not None for d in inactive["delisted_date"].to_pylist())
     assert sqlite_store.get("tickers") == as_of
     # The same day again lands nothing; a refresh lands a new snapshot.
-    again = fetch_tickers(market, lake, sqlite_store, as_of)
+    again = fetch_tickers(market, lake, sqlite_store, as_of).to_dict()
     assert again["files_written"] == 0 and again["status"] == "succeeded"
-    refreshed = fetch_tickers(market, lake, sqlite_store, as_of, refresh=True)
+    refreshed = fetch_tickers(market, lake, sqlite_store, as_of, refresh=True).to_dict()
     assert refreshed["files_written"] == 1
 
 
@@ -201,7 +205,7 @@ def test_request_validation():
 
 def test_bad_prints_are_landed_with_their_reasons(market, lake, lake_dir, sqlite_store, calendar):
     day = dt.date(2023, 3, 14)
-    summary = fetch_ohlcv(market, lake, sqlite_store, calendar, OhlcvRequest(end=day))
+    summary = fetch_ohlcv(market, lake, sqlite_store, calendar, OhlcvRequest(end=day)).to_dict()
     assert summary["invalid_rows"] == 1
     bad = read_lake(lake_dir).filter(ds.field("invalid_reason").is_valid())
     assert bad["symbol"].to_pylist() == ["ECHO"]

@@ -27,7 +27,7 @@ def test_valid_csv_lands_one_batch_with_lineage(tmp_path, lake, lake_dir, sqlite
         tmp_path,
         HEADER + "AAPL,2024-07-08,10,12,9,11,1000,10.5,12\nMSFT,2024-07-08,20,21,19,20.5,500,,\n",
     )
-    summary = ingest_file(path, lake, sqlite_store, calendar)
+    summary = ingest_file(path, lake, sqlite_store, calendar).to_dict()
     assert summary["status"] == "succeeded"
     assert summary["rows_landed"] == 2 and summary["invalid_rows"] == 0
     table = landed(lake_dir)
@@ -55,7 +55,7 @@ def test_rule_breaking_rows_are_landed_with_reasons(
     ]
     summary = ingest_file(
         write(tmp_path, HEADER + "\n".join(rows) + "\n"), lake, sqlite_store, calendar
-    )
+    ).to_dict()
     assert summary["rows_landed"] == 7 and summary["invalid_rows"] == 7
     reasons = dict(
         zip(
@@ -118,7 +118,7 @@ def test_parquet_with_native_types(tmp_path, lake, lake_dir, sqlite_store, calen
     )
     path = tmp_path / "bars.parquet"
     pq.write_table(table, path)
-    summary = ingest_file(path, lake, sqlite_store, calendar)
+    summary = ingest_file(path, lake, sqlite_store, calendar).to_dict()
     assert summary["rows_landed"] == 2 and summary["invalid_rows"] == 0
     out = landed(lake_dir)
     assert out["volume"].type == pa.float64()

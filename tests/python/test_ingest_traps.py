@@ -40,8 +40,13 @@ def test_a_new_lake_with_a_store_that_says_everything_is_landed_is_refused(
     assert {run["status"] for run in sqlite_store.runs()} == {"failed"}
     # a backfill or a refresh asks for the data again, so it may go ahead
     request = OhlcvRequest(end=DAY, start=DAY, backfill=True)
-    assert fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request)["rows_landed"] > 0
-    assert fetch_tickers(polygon_client, lake, sqlite_store, DAY, refresh=True)["rows_landed"]
+    assert (
+        fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()["rows_landed"]
+        > 0
+    )
+    assert fetch_tickers(polygon_client, lake, sqlite_store, DAY, refresh=True).to_dict()[
+        "rows_landed"
+    ]
 
 
 def test_the_cli_refuses_a_new_lake_with_the_usage_exit_code(tmp_path, monkeypatch):
@@ -69,7 +74,7 @@ def test_an_unknown_symbol_is_named_in_a_warning_and_the_rest_land(
     request = OhlcvRequest(end=DAY, start=dt.date(2024, 7, 1), symbols=(known, "ZZZZZ"))
 
     with caplog.at_level(logging.WARNING):
-        summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request)
+        summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["symbols_fetched"] == [known] and summary["unknown_symbols"] == ["ZZZZZ"]
@@ -77,7 +82,7 @@ def test_an_unknown_symbol_is_named_in_a_warning_and_the_rest_land(
     assert warning.getMessage().startswith("unknown symbol ZZZZZ: polygon has no bars for it")
     # a known symbol with nothing new (already landed through DAY) is not "unknown"
     caplog.clear()
-    again = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request)
+    again = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
     assert again["unknown_symbols"] == ["ZZZZZ"]
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
         warning.getMessage()
@@ -91,7 +96,7 @@ def test_lower_case_symbols_are_upper_cased_once(
     request = OhlcvRequest(end=DAY, start=DAY, symbols=(known.lower(), known))
 
     with caplog.at_level(logging.WARNING):
-        summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request)
+        summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
 
     assert request.symbols == (known,)
     assert summary["symbols_fetched"] == [known] and summary["unknown_symbols"] == []

@@ -157,7 +157,7 @@ def test_an_out_of_sample_track_record_feeds_prediction_performance(built):
     start = dt.date(2025, 10, 1)
     result = walk_forward_track_record(
         DuckDBFeatureStore(warehouse), lake, fast, now=now, start=start, end=SAMPLE_END
-    )
+    ).to_dict()
     assert [m["as_of"] for m in result["trained"]] == ["2025-09-30", "2025-10-31", "2025-11-30"]
     assert result["failed"] == [] and result["predictions"]["skipped_no_model_of_their_time"] == []
     # dim_symbol and its parents: the module built +ml_features only

@@ -216,7 +216,7 @@ def test_train_and_predict_from_a_duckdb_warehouse(tmp_path: Path, frame: pd.Dat
     with pytest.raises(registry.ModelNotFoundError, match="no published model"):
         predict_from_store(store, lake, now=NOW)
 
-    trained = train_from_store(store, lake, {"model": "random_forest", **FAST}, NOW)
+    trained = train_from_store(store, lake, {"model": "random_forest", **FAST}, NOW).to_dict()
     version = trained["version"]
     assert re.fullmatch(r"20261123T211530Z-[0-9a-f]{8}", version)
     assert trained["model_path"] == str(tmp_path / "lake/ml/models" / version)
@@ -226,11 +226,11 @@ def test_train_and_predict_from_a_duckdb_warehouse(tmp_path: Path, frame: pd.Dat
     # Same data and settings, same fingerprint.
     again = train_from_store(
         store, lake, {"model": "random_forest", **FAST}, NOW + dt.timedelta(hours=1)
-    )
+    ).to_dict()
     assert again["version"][-8:] == version[-8:]
     assert registry.latest_version(lake) == again["version"]
 
-    result = predict_from_store(store, lake, now=NOW, version=version)
+    result = predict_from_store(store, lake, now=NOW, version=version).to_dict()
     last = pd.Timestamp(frame["date"].max()).date()
     assert (result["version"], result["date"], result["rows"]) == (version, last.isoformat(), 60)
     [written] = result["files"]

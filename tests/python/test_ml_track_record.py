@@ -104,15 +104,15 @@ def test_each_date_is_scored_only_by_a_model_of_its_time(
     dates = _dates(frame)
     early, middle = dates[80], dates[120]
     versions = {
-        as_of: train_from_store(store, lake, FAST, NOW, as_of=as_of)["version"]
+        as_of: train_from_store(store, lake, FAST, NOW, as_of=as_of).to_dict()["version"]
         for as_of in (early, middle)
     }
     # A model trained on the whole table: it knows every date, so it may score the last only.
-    latest = train_from_store(store, lake, FAST, NOW)["version"]
+    latest = train_from_store(store, lake, FAST, NOW).to_dict()["version"]
     timeline = registry.model_timeline(lake)
     assert timeline == [(early, versions[early]), (middle, versions[middle]), (dates[-1], latest)]
 
-    result = predict_range(store, lake, now=NOW, start=dates[0], end=dates[-1])
+    result = predict_range(store, lake, now=NOW, start=dates[0], end=dates[-1]).to_dict()
     assert result["skipped_no_model_of_their_time"] == [d.isoformat() for d in dates[:80]]
     assert result["dates_scored"] == len(dates) - 80
     rows = _predictions(tmp_path / "lake")
@@ -126,7 +126,10 @@ def test_each_date_is_scored_only_by_a_model_of_its_time(
     assert len(rows) == 30 * (len(dates) - 80)
 
     # One date: the same rule, and an explicit later model is refused.
-    assert predict_from_store(store, lake, now=NOW, date=dates[100])["version"] == versions[early]
+    assert (
+        predict_from_store(store, lake, now=NOW, date=dates[100]).to_dict()["version"]
+        == versions[early]
+    )
     with pytest.raises(registry.LookAheadError, match="would look ahead"):
         predict_from_store(store, lake, now=NOW, date=dates[100], version=versions[middle])
     with pytest.raises(registry.ModelNotFoundError, match=f"--as-of {dates[10]}"):
@@ -143,7 +146,7 @@ def test_a_walk_forward_track_record_fills_history_and_reruns_reuse_its_models(
     assert end > dt.date(2024, 8, 1)
     result = walk_forward_track_record(
         store, lake, FAST, now=NOW, start=start, end=end, every="month"
-    )
+    ).to_dict()
     as_of = [dt.date(2024, 4, 30), dt.date(2024, 5, 31), dt.date(2024, 6, 30), dt.date(2024, 7, 31)]
     assert [model["as_of"] for model in result["trained"]] == [d.isoformat() for d in as_of]
     assert result["failed"] == [] and result["reused"] == 0
@@ -159,7 +162,7 @@ def test_a_walk_forward_track_record_fills_history_and_reruns_reuse_its_models(
 
     again = walk_forward_track_record(
         store, lake, FAST, now=NOW, start=start, end=end, every="month"
-    )
+    ).to_dict()
     assert again["trained"] == [] and again["reused"] == 4
 
 
@@ -170,7 +173,7 @@ def test_an_as_of_date_with_too_little_history_is_reported_and_the_rest_go_on(
     lake = Lake.open(str(tmp_path / "lake"))
     result = walk_forward_track_record(
         store, lake, FAST, now=NOW, start=dt.date(2024, 1, 8), end=dt.date(2024, 5, 10)
-    )
+    ).to_dict()
     # No label known yet by the first as-of date, too few dates for four folds by the next.
     assert [f["as_of"] for f in result["failed"]] == ["2024-01-07", "2024-01-31"]
     assert "none of the" in result["failed"][0]["error"]

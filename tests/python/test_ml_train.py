@@ -280,7 +280,7 @@ def test_fit_is_the_job_without_its_files(tmp_path: Path, frame: pd.DataFrame) -
     job = run_training(tmp_path / "job", frame, "--version", "v-same")
     params = train.parse_hyperparameters([*FAST, "--version", "v-same"])
     trained = train.fit(frame, params, NOW)
-    assert trained.summary() == job
+    assert trained.summary().to_dict() == job
     assert trained.metrics == _metrics(tmp_path / "job")
     assert list(tmp_path.iterdir()) == [tmp_path / "job"]
     train.write_artifacts(trained, tmp_path / "model", tmp_path / "output")

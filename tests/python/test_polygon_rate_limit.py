@@ -48,7 +48,7 @@ def client(server: PolygonStub, clock: FakeClock, **options) -> PolygonClient:
 
 
 def backfill(source, lake, store, calendar) -> dict:
-    return fetch_ohlcv(source, lake, store, calendar, OhlcvRequest(end=END, start=START))
+    return fetch_ohlcv(source, lake, store, calendar, OhlcvRequest(end=END, start=START)).to_dict()
 
 
 def test_the_limiter_never_starts_more_than_its_limit_in_any_window(clock):

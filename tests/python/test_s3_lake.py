@@ -82,7 +82,9 @@ def test_fetch_ohlcv_lands_batches_on_s3(
     # 2024-06-07 .. 2024-06-11: three sessions, and a split on the 10th restates NVLX.
     request = OhlcvRequest(start=dt.date(2024, 6, 7), end=dt.date(2024, 6, 11))
 
-    summary = fetch_ohlcv(SampleMarket(calendar), s3_lake, sqlite_store, calendar, request)
+    summary = fetch_ohlcv(
+        SampleMarket(calendar), s3_lake, sqlite_store, calendar, request
+    ).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["sessions_landed"] == 3
@@ -105,7 +107,7 @@ def test_fetch_tickers_lands_one_batch_on_s3(
 ) -> None:
     as_of = dt.date(2024, 6, 10)
 
-    summary = fetch_tickers(SampleMarket(calendar), s3_lake, sqlite_store, as_of)
+    summary = fetch_tickers(SampleMarket(calendar), s3_lake, sqlite_store, as_of).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["files_written"] == 1

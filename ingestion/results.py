@@ -1,0 +1,93 @@
+"""The typed results of ingestion (a run; the landing check) and their JSON form.
+
+Light on purpose (the standard library and core only): the CLI's summaries and the daily
+run's summary read it without loading pyarrow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.contracts import from_fields, require_keys
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one ingestion run (a fetch or a file import) did: the fetch Lambdas' payload,
+    the FetchMetadata and FetchOhlcv steps of the run document, `condvest ingest --json`."""
+
+    run_id: str
+    dataset: str
+    source: str
+    status: str
+    sessions_landed: int
+    first_session: str | None
+    last_session: str | None
+    symbols_fetched: list[str]
+    empty_sessions: list[str]
+    files_written: int
+    rows_landed: int
+    invalid_rows: int
+    invalid_reasons: dict[str, int]
+    restated_symbols: list[str]
+    unknown_symbols: list[str]
+    malformed_records: list[str]
+    followups_done: list[str]
+    followups_pending: list[str]
+    watermark: str | None
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (its keys are the fields, in order)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FetchResult:
+        """Read `to_dict`'s form back (a fetch step of the run document)."""
+        return from_fields("a fetch result", cls, data)
+
+
+@dataclass(frozen=True)
+class QuarantinedFile:
+    """A landing file set aside: where it was, where it is kept, and why."""
+
+    dataset: str
+    path: str  # where it was, in landing
+    moved_to: str
+    reason: str
+
+
+@dataclass
+class LandingCheck:
+    """What the landing check did (ingestion.quarantine.check_landing): the CheckLanding
+    step's result."""
+
+    # Landing files found; of them, those read this time (new or changed since checked).
+    checked: int = 0
+    read: int = 0
+    quarantined: list[QuarantinedFile] = field(default_factory=list)
+    manifest: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "read": self.read,
+            "quarantined": [asdict(item) for item in self.quarantined],
+            "manifest": self.manifest,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LandingCheck:
+        """Read `as_dict`'s form back (the CheckLanding step's result in the run document)."""
+        require_keys("a landing check", cls, data)
+        return cls(
+            checked=int(data["checked"]),
+            read=int(data["read"]),
+            quarantined=[
+                from_fields("a quarantined file", QuarantinedFile, item)
+                for item in data["quarantined"]
+            ],
+            manifest=data["manifest"],
+        )
