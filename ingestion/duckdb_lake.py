@@ -8,25 +8,20 @@ so a fresh lake (say, only `ingest-file` so far, or no model trained yet) still 
 The landing tables also name each row's file in a `"$path"` column, as Athena's and
 Trino's hidden column does, so bronze.landing_consolidation reads the same on every engine.
 
-For an s3:// lake, DuckDB would download `httpfs`/`aws` on first use, which fails without
-internet: the extensions come from their PyPI packages (`duckdb-extension-httpfs`, ...).
-Credentials and the endpoint come from the usual AWS environment (including
-AWS_ENDPOINT_URL for moto or MinIO).
+For an s3:// lake, core.duckdb_extensions gives the connection S3 access (`httpfs` and
+`aws` from their PyPI packages, credentials and endpoint from the usual AWS environment).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
 
 import duckdb
 import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 
+from core.duckdb_extensions import configure_s3, sql_literal
 from core.layout import LANDING_PREFIXES, PREDICTIONS_PREFIX, PREDICTIONS_SCHEMA
 from core.settings import Settings
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
@@ -64,58 +59,6 @@ _DUCKDB_TYPES = {
 }
 
 
-def load_packaged_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
-    """INSTALL from the wheel's file (no download), then LOAD."""
-    module = importlib.import_module(f"duckdb_extension_{name}")
-    version = conn.execute("pragma version").fetchone()[0]  # type: ignore[index]
-    if module.__file__ is None:
-        raise RuntimeError(f"duckdb-extension-{name} is not installed as a regular package")
-    path = Path(module.__file__).parent / "extensions" / version / f"{name}.duckdb_extension"
-    if not path.exists():
-        raise RuntimeError(f"duckdb-extension-{name} has no build for DuckDB {version} ({path})")
-    conn.execute(f"install '{path}'")
-    conn.execute(f"load {name}")
-
-
-def configure_s3(
-    conn: duckdb.DuckDBPyConnection, region: str, env: dict[str, str] | None = None
-) -> None:
-    """Load httpfs and create an S3 secret in `region` from the AWS SDK's credential
-    variables (or its credential chain)."""
-    env = dict(os.environ if env is None else env)
-    load_packaged_extension(conn, "httpfs")
-    options: dict[str, Any] = {
-        "TYPE": "s3",
-        "REGION": region,
-    }
-    if env.get("AWS_ACCESS_KEY_ID"):
-        options["KEY_ID"] = env["AWS_ACCESS_KEY_ID"]
-        options["SECRET"] = env.get("AWS_SECRET_ACCESS_KEY", "")
-        if env.get("AWS_SESSION_TOKEN"):
-            options["SESSION_TOKEN"] = env["AWS_SESSION_TOKEN"]
-    else:
-        # No static keys: fall back to the AWS SDK chain (instance role, SSO, ECS task role).
-        load_packaged_extension(conn, "aws")
-        options["PROVIDER"] = "credential_chain"
-    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
-    if endpoint:
-        parsed = urlparse(endpoint)
-        options["ENDPOINT"] = parsed.netloc
-        options["USE_SSL"] = parsed.scheme == "https"
-        options["URL_STYLE"] = "path"
-    body = ", ".join(
-        f"{key} {_literal(value)}" if key != "TYPE" else f"TYPE {value}"
-        for key, value in options.items()
-    )
-    conn.execute(f"create or replace secret condvest_lake ({body})")
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _empty_select(table: LakeTable) -> str:
     columns = [f"cast(null as {_DUCKDB_TYPES[f.type]}) as {f.name}" for f in table.schema]
     if table.partition:
@@ -141,7 +84,7 @@ def define_lake_macros(
         hive = "true" if table.partition else "false"
         path = ", filename = '$path'" if table.path_column else ""
         body = (
-            f"select * from read_parquet({_literal(pattern)}, hive_partitioning = {hive}, "
+            f"select * from read_parquet({sql_literal(pattern)}, hive_partitioning = {hive}, "
             f"union_by_name = true{path})"
             if found
             else _empty_select(table)

@@ -36,6 +36,7 @@ from orchestration.cli_text import (
     train_text,
     vacuum_text,
 )
+from orchestration.periods import DEFAULT_PERIOD, PERIODS
 
 if TYPE_CHECKING:
     from ingestion.runtime import Runtime
@@ -390,8 +391,8 @@ def predict(
 @click.option("--to", "end", type=DAY, required=True, help="Last date to score.")
 @click.option(
     "--every",
-    type=click.Choice(["month", "week"]),
-    default="month",
+    type=click.Choice(PERIODS),
+    default=DEFAULT_PERIOD,
     show_default=True,
     help="Train a model as of the eve of each period.",
 )

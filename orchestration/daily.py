@@ -155,6 +155,12 @@ class LocalSteps:
             now=self.now(),
         ).to_dict()
 
+    def Report(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        # In AWS an ECS task draws the report from the Iceberg tables (reports.aws_report);
+        # here `condvest daily` draws it from DuckDB once the walk ends, with every state's
+        # seconds (orchestration.daily_report.write_run_report).
+        return {"skipped": "dev target: condvest daily draws the report after the run"}
+
     def NotifySuccess(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return self._notify(SUCCEEDED, document)
 

@@ -107,9 +107,9 @@ def write_run_report(
     try:
         lake = Lake.open(settings.lake_root, settings.aws_region)
         day = dt.date.fromisoformat(summary.date)
-        return write_daily_report(
-            lake, build_daily_report(settings.warehouse_path, lake, day, run, now=now)
-        )
+        with connect(settings.warehouse_path) as tables:
+            built = build_daily_report(tables, lake, day, run, now=now)
+        return write_daily_report(lake, built)
     except Exception as exc:  # reported, never fails a finished run
         print(f"warning: the html report was not written: {exc}", file=sys.stderr)
         return None
@@ -121,15 +121,14 @@ def report_for_date(
     """`condvest report`: the date's report (default: the last bar date) from the warehouse,
     the registry and the date's run records; returns where it is and its key figures."""
     lake = Lake.open(settings.lake_root, settings.aws_region)
-    if day is None:
-        with connect(settings.warehouse_path) as con:
-            day = latest_date(con)
-    built = build_daily_report(
-        settings.warehouse_path,
-        lake,
-        day,
-        run_info_from_records(settings, day),
-        symbols=symbols,
-        now=now,
-    )
+    with connect(settings.warehouse_path) as warehouse:
+        day = day or latest_date(warehouse)
+        built = build_daily_report(
+            warehouse,
+            lake,
+            day,
+            run_info_from_records(settings, day),
+            symbols=symbols,
+            now=now,
+        )
     return {"path": write_daily_report(lake, built), **built.facts}

@@ -37,6 +37,7 @@ from ml.registry import (
     publish,
 )
 from ml.results import PredictionSummary, TrainingSummary
+from orchestration.periods import DEFAULT_PERIOD, training_dates
 from orchestration.results import (
     FailedAsOf,
     ModelSpan,
@@ -51,7 +52,6 @@ log = logging.getLogger(__name__)
 # Calendar days of feature rows read at once when scoring a range: bounds memory at full
 # scale (10,000 symbols x 31 days is ~300,000 rows).
 READ_WINDOW_DAYS = 31
-PERIODS = ("month", "week")
 
 
 def train_to_dir(
@@ -177,23 +177,6 @@ def predict_range(
     )
 
 
-def training_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
-    """The as-of dates of a walk-forward track record over `start .. end`: the day before
-    `start`, then the day before each later month (or Monday) start up to `end`. Each model
-    scores its period's dates; none is trained on a date it then scores from before."""
-    if every not in PERIODS:
-        raise ValueError(f"--every must be one of {', '.join(PERIODS)}, got {every!r}")
-    if start > end:
-        raise ValueError(f"--from {start} is after --to {end}")
-    dates = [start - dt.timedelta(days=1)]
-    day = start + dt.timedelta(days=1)
-    while day <= end:
-        if (every == "month" and day.day == 1) or (every == "week" and day.weekday() == 0):
-            dates.append(day - dt.timedelta(days=1))
-        day += dt.timedelta(days=1)
-    return dates
-
-
 def walk_forward_track_record(
     store: FeatureStore,
     lake: Lake,
@@ -202,7 +185,7 @@ def walk_forward_track_record(
     now: dt.datetime,
     start: dt.date,
     end: dt.date,
-    every: str = "month",
+    every: str = DEFAULT_PERIOD,
 ) -> TrackRecordResult:
     """Rebuild an out-of-sample track record of `start .. end`: train (and publish) a model
     as of the eve of each period that no published model already covers, then score every

@@ -10,7 +10,8 @@ Into the output directory (default `build/`):
   `orchestration.sagemaker_launcher.build_source_dir` at the archive root (train_entry.py,
   predict_entry.py, ml/..., core/...); the deploy uploads it to the template's MlSourceUri.
 - `lambda-requirements.txt` and `dbt-requirements.txt`: the pins installed in lambda.zip,
-  and those the dbt image installs (orchestration/docker/Dockerfile).
+  and those the dbt image installs (orchestration/docker/Dockerfile: dbt, and the Report
+  state's reader of the Iceberg tables).
 
 Both archives are reproducible: entries sorted, fixed timestamps, owners and permissions,
 so the same sources and lock give the same bytes (and the same sha256). The installed
@@ -74,8 +75,20 @@ LAMBDA_PRUNED = re.compile(
     r"|numpy/_core/include/.*"
     r"|.*\.(pyx|pxd|pxi|h|hpp|cc|cpp))$"
 )
-# What the dbt image needs to run `dbt build --target athena`.
-DBT_ROOTS = ("dbt-athena-community", "dbt-core")
+# What the dbt image needs to run `dbt build --target athena`, and the Report state in the
+# same image (`python -m reports.aws_report`: DuckDB and its extensions from PyPI, never
+# downloaded at run time, matplotlib for the charts, pyarrow for the lake).
+DBT_ROOTS = (
+    "dbt-athena-community",
+    "dbt-core",
+    "duckdb",
+    "duckdb-extension-avro",
+    "duckdb-extension-aws",
+    "duckdb-extension-httpfs",
+    "duckdb-extension-iceberg",
+    "matplotlib",
+    "pyarrow",
+)
 # Lambda's limit on a function's unzipped code (layers included): 250 MB.
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
 

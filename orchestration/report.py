@@ -13,7 +13,7 @@ import duckdb
 
 from ml.results import TopPrediction
 from orchestration.summary import LandedBrief, ModelBrief
-from reports.warehouse import rows_per_layer
+from reports.warehouse import DuckDBWarehouse, rows_per_layer
 
 if TYPE_CHECKING:
     from orchestration.daily import DailyResult
@@ -40,7 +40,7 @@ def _counts(warehouse_path: str, run_date: str | None) -> dict[str, Any]:
     # view, or its signals over all history, unpivots every pattern of every bar, which on
     # a 10,000-symbol market takes longer than the whole daily build.
     with duckdb.connect(warehouse_path, read_only=True) as conn:
-        layers = rows_per_layer(conn)
+        layers = rows_per_layer(DuckDBWarehouse(conn, warehouse_path))
         rejected: list[dict[str, Any]] = []
         if "ohlcv_rejected" in layers["bronze"]:
             # Every quarantined bar by reason, with a few of them named: one bad row is

@@ -186,7 +186,8 @@ class DuckDBConsolidationCheck:
     def unproven_rows(self, lake: Lake, files: Sequence[str]) -> dict[str, FileProof]:
         import duckdb  # not needed by the Lambda, which checks through Athena
 
-        from ingestion.duckdb_lake import configure_s3, define_lake_macros
+        from core.duckdb_extensions import configure_s3
+        from ingestion.duckdb_lake import define_lake_macros
 
         if not files:
             return {}

@@ -2,12 +2,14 @@
 candlestick patterns is described. dbt loads it as a seed and joins it into
 silver.candlestick_events; this module reads the file for what is generated from it.
 
-    python -m reports.catalog --check   # the generated column docs are up to date
+    python -m reports.catalog --check   # the generated docs are up to date
     python -m reports.catalog --write   # regenerate them
 
-The column docs of silver.candlestick_patterns (and its TA-Lib oracle) are docs blocks in
-DOCS_PATH, written from the catalog here; tests/python/test_pattern_catalog.py fails when
-the YAML, the macro list or that file disagree with the catalog.
+Two things are written from the catalog here: the column docs of silver.candlestick_patterns
+(and its TA-Lib oracle), docs blocks in DOCS_PATH, and the catalog's table on the dbt docs
+site's overview page, the section of OVERVIEW_PATH between OVERVIEW_BEGIN and OVERVIEW_END
+(Jinja comments: dbt renders them away). tests/python/test_pattern_catalog.py fails when the
+YAML, the macro list or those files disagree with the catalog.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from core.paths import REPO_ROOT
 
 CATALOG_PATH = REPO_ROOT / "seeds" / "pattern_catalog.csv"
 DOCS_PATH = REPO_ROOT / "models" / "silver" / "_pattern_catalog__docs.md"
+OVERVIEW_PATH = REPO_ROOT / "models" / "_overview.md"
+OVERVIEW_BEGIN = (
+    "{# The pattern catalog: generated from seeds/pattern_catalog.csv by"
+    " `python -m reports.catalog --write`; do not edit down to its end. #}\n"
+)
+OVERVIEW_END = "{# End of the generated pattern catalog. #}\n"
 KINDS = ("reversal", "continuation", "indecision")
 # Event directions in silver.candlestick_events: descriptors are neutral whatever their sign.
 DIRECTIONS = ("bullish", "bearish", "neutral")
@@ -139,20 +147,59 @@ def docs_markdown(patterns: Sequence[Pattern]) -> str:
     return "\n".join(parts)
 
 
+def _cell(text: str | None) -> str:
+    return (text or "-").replace("|", "\\|")
+
+
+def overview_table(patterns: Sequence[Pattern]) -> str:
+    """The catalog as one markdown table, a row per pattern, for the docs overview page."""
+    rows = [
+        "| Pattern | Column | Candles | Kind | Values | When positive | When negative |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in patterns:
+        kind = f"{p.kind}, descriptor" if p.is_descriptor else p.kind
+        values = " ".join(str(v) for v in p.output_values if v)
+        rows.append(
+            f"| {_cell(p.display_name)} | `{p.pattern}` | {p.candles} | {kind} | {values} "
+            f"| {_cell(p.positive_meaning)} | {_cell(p.negative_meaning)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def overview_with_table(overview: str, patterns: Sequence[Pattern]) -> str:
+    """The overview page's text with its generated section replaced by the catalog's table."""
+    before, begin, rest = overview.partition(OVERVIEW_BEGIN)
+    _, end, after = rest.partition(OVERVIEW_END)
+    if not begin or not end:
+        raise CatalogError(
+            f"{OVERVIEW_PATH}: the generated section's markers are missing; put "
+            f"{OVERVIEW_BEGIN.strip()} and {OVERVIEW_END.strip()} back on their own lines"
+        )
+    return before + begin + overview_table(patterns) + end + after
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports.catalog", description=__doc__)
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--check", action="store_true", help="fail if the docs are stale")
-    action.add_argument("--write", action="store_true", help=f"rewrite {DOCS_PATH.name}")
+    action.add_argument(
+        "--write", action="store_true", help=f"rewrite {DOCS_PATH.name} and {OVERVIEW_PATH.name}"
+    )
     args = parser.parse_args(argv)
-    expected = docs_markdown(load_catalog())
+    patterns = load_catalog()
+    expected = {
+        DOCS_PATH: docs_markdown(patterns),
+        OVERVIEW_PATH: overview_with_table(OVERVIEW_PATH.read_text(), patterns),
+    }
     if args.write:
-        DOCS_PATH.write_text(expected)
+        for path, text in expected.items():
+            path.write_text(text)
         return 0
-    if not DOCS_PATH.exists() or DOCS_PATH.read_text() != expected:
-        print(f"{DOCS_PATH} is stale: run python -m reports.catalog --write", file=sys.stderr)
-        return 1
-    return 0
+    stale = [p for p, text in expected.items() if not p.exists() or p.read_text() != text]
+    for path in stale:
+        print(f"{path} is stale: run python -m reports.catalog --write", file=sys.stderr)
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

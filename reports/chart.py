@@ -47,27 +47,27 @@ def build_symbol_chart(
 ) -> SymbolChart:
     """The chart of `symbol` from `start` to `end` (default: its last CHART_SESSIONS bars)."""
     symbol = symbol.strip().upper()
-    with connect(warehouse_path) as con:
-        if not known_symbol(con, symbol):
+    with connect(warehouse_path) as wh:
+        if not known_symbol(wh, symbol):
             raise UnknownSymbolError(
                 f"{symbol} has no bars in bronze.ohlcv_daily ({warehouse_path}); check the "
                 "ticker, or ingest it with `condvest ingest --symbols`"
             )
         if end is None:
-            found = con.execute(
+            found = wh.con.execute(
                 "select max(date) from bronze.ohlcv_daily where symbol = ?", [symbol]
             ).fetchone()
             assert found is not None  # known_symbol: the symbol has bars
             end = found[0]
         if start is None:
-            start = sessions_before(con, symbol, end, CHART_SESSIONS)
+            start = sessions_before(wh, symbol, end, CHART_SESSIONS)
         if start > end:
             raise UnknownSymbolError(f"--from {start} is after --to {end}")
-        bars = daily_bars(con, symbol, start, end)
+        bars = daily_bars(wh, symbol, start, end)
         if not bars:
             raise UnknownSymbolError(f"{symbol} has no bars between {start} and {end}")
-        events = symbol_events(con, symbol, start, end)
-        resamples = resample_bars(con, symbol, end, RESAMPLE_BARS)
+        events = symbol_events(wh, symbol, start, end)
+        resamples = resample_bars(wh, symbol, end, RESAMPLE_BARS)
         png = charts.symbol_chart(symbol, bars, events, resamples)
     fired = [e for e in events if e.direction != "neutral"]
     listing = table(

@@ -18,8 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
-
 from core.lake import Lake
 from core.layout import daily_report_file
 from reports import charts
@@ -30,8 +28,8 @@ from reports.warehouse import (
     PatternCount,
     Performance,
     Prediction,
+    Warehouse,
     breadth,
-    connect,
     daily_bars,
     fired_patterns,
     known_symbol,
@@ -81,6 +79,12 @@ def _run_section(run: RunInfo | None, layers: Mapping[str, Mapping[str, int]]) -
     parts = ["<h2>The run</h2>"]
     if run is None:
         parts.append('<p class="muted" id="run-unknown">No run record for this date.</p>')
+    elif not run.steps:  # on AWS the states and their seconds are the execution's history
+        parts.append(
+            f'<p>Status <strong id="run-status">{esc(run.status)}</strong>'
+            + (f", execution <code>{esc(run.execution)}</code>" if run.execution else "")
+            + f"; its states and their seconds are in {esc(run.origin)}'s history.</p>"
+        )
     else:
         total = sum(step.seconds or 0 for step in run.steps)
         parts.append(
@@ -188,13 +192,13 @@ def _market_section(day: dt.date, market: Breadth, fired: Sequence[PatternCount]
     return "".join(parts)
 
 
-def _symbol_chart(con: duckdb.DuckDBPyConnection, symbol: str, day: dt.date, chart_id: str) -> str:
-    start = sessions_before(con, symbol, day, CHART_SESSIONS)
-    bars = daily_bars(con, symbol, start, day)
+def _symbol_chart(wh: Warehouse, symbol: str, day: dt.date, chart_id: str) -> str:
+    start = sessions_before(wh, symbol, day, CHART_SESSIONS)
+    bars = daily_bars(wh, symbol, start, day)
     if not bars:
         return f'<p class="muted" data-missing="{esc(symbol)}">{esc(symbol)}: no bars to draw.</p>'
-    events = symbol_events(con, symbol, start, day)
-    png = charts.symbol_chart(symbol, bars, events, resample_bars(con, symbol, day, RESAMPLE_BARS))
+    events = symbol_events(wh, symbol, start, day)
+    png = charts.symbol_chart(symbol, bars, events, resample_bars(wh, symbol, day, RESAMPLE_BARS))
     shown = sum(1 for e in events if e.direction != "neutral")
     return png_figure(
         png,
@@ -205,9 +209,7 @@ def _symbol_chart(con: duckdb.DuckDBPyConnection, symbol: str, day: dt.date, cha
     )
 
 
-def _predictions_section(
-    con: duckdb.DuckDBPyConnection, day: dt.date, top: Sequence[Prediction]
-) -> str:
+def _predictions_section(wh: Warehouse, day: dt.date, top: Sequence[Prediction]) -> str:
     parts = ["<h2>Top predictions</h2>"]
     if not top:
         parts.append('<p id="predictions-none">No predictions for this date.</p>')
@@ -235,22 +237,22 @@ def _predictions_section(
             len(top),
         )
     )
-    parts += [_symbol_chart(con, p.symbol, day, f"chart-top-{p.symbol}") for p in top]
+    parts += [_symbol_chart(wh, p.symbol, day, f"chart-top-{p.symbol}") for p in top]
     return "".join(parts)
 
 
-def _chosen_section(con: duckdb.DuckDBPyConnection, day: dt.date, symbols: Sequence[str]) -> str:
+def _chosen_section(wh: Warehouse, day: dt.date, symbols: Sequence[str]) -> str:
     if not symbols:
         return ""
     parts = ["<h2>Chosen symbols</h2>"]
     for symbol in symbols:
-        if not known_symbol(con, symbol):
+        if not known_symbol(wh, symbol):
             parts.append(
                 f'<p class="muted" data-missing="{esc(symbol)}">{esc(symbol)}: not in '
                 "bronze.ohlcv_daily (unknown symbol?).</p>"
             )
             continue
-        parts.append(_symbol_chart(con, symbol, day, f"chart-symbol-{symbol}"))
+        parts.append(_symbol_chart(wh, symbol, day, f"chart-symbol-{symbol}"))
     return "".join(parts)
 
 
@@ -340,7 +342,7 @@ def _track_record_section(rows: Sequence[Performance]) -> str:
 
 
 def build_daily_report(
-    warehouse_path: str,
+    warehouse: Warehouse,
     lake: Lake,
     day: dt.date | None = None,
     run: RunInfo | None = None,
@@ -348,24 +350,25 @@ def build_daily_report(
     top_n: int = TOP_CHARTS,
     now: dt.datetime | None = None,
 ) -> DailyReport:
-    """The report of `day` (default: the warehouse's last bar date)."""
-    with connect(warehouse_path) as con:
-        day = day or latest_date(con)
-        layers = run.rows_per_layer if run and run.rows_per_layer else rows_per_layer(con)
-        market = breadth(con, day)
-        fired = fired_patterns(con, day)
-        top = top_predictions(con, day, top_n)
-        record = performance(con, day)
-        generated = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-        body = [
-            f"<h1>Condvest daily report: {day.isoformat()}</h1>",
-            f'<p class="muted">Generated {esc(generated)} from {esc(warehouse_path)} and '
-            f"{esc(lake.uri)}.</p>",
-            _run_section(run, layers),
-            _market_section(day, market, fired),
-            _predictions_section(con, day, top),
-            _chosen_section(con, day, [s.upper() for s in symbols]),
-        ]
+    """The report of `day` (default: the warehouse's last bar date), read from `warehouse`
+    (reports.warehouse: the DuckDB file, or the Iceberg tables of an Athena build)."""
+    wh = warehouse
+    day = day or latest_date(wh)
+    layers = run.rows_per_layer if run and run.rows_per_layer else rows_per_layer(wh)
+    market = breadth(wh, day)
+    fired = fired_patterns(wh, day)
+    top = top_predictions(wh, day, top_n)
+    record = performance(wh, day)
+    generated = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+    body = [
+        f"<h1>Condvest daily report: {day.isoformat()}</h1>",
+        f'<p class="muted">Generated {esc(generated)} from {esc(wh.source)} and '
+        f"{esc(lake.uri)}.</p>",
+        _run_section(run, layers),
+        _market_section(day, market, fired),
+        _predictions_section(wh, day, top),
+        _chosen_section(wh, day, [s.upper() for s in symbols]),
+    ]
     card = model_card(lake, top[0].model_version if top else None)
     body += [_model_section(card), _track_record_section(record)]
     facts = {

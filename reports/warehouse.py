@@ -1,7 +1,11 @@
-"""What the report and the charts read from the DuckDB warehouse: plain rows, one function
-per question, each on a read-only connection the caller opens (`connect`).
+"""What the report and the charts read from the warehouse: plain rows, one function per
+question, each through a `Warehouse`, the one narrow interface the report reads tables
+by. It has two implementations: `DuckDBWarehouse`, the dev target's DuckDB file (opened
+read-only by `connect`), and `reports.iceberg.IcebergWarehouse`, the Iceberg tables an
+Athena build wrote, read by DuckDB's iceberg extension. Both answer the same SQL over
+`<layer>.<table>` names (DuckDB's dialect), and say which tables exist.
 
-Every query names its table through `_exists` first where the table may legitimately be
+Every query names its table through `exists` first where the table may legitimately be
 missing (a fresh warehouse, gold.prediction_performance before its model exists), so a
 missing table is "nothing yet", never a crash; a missing required table is an error that
 names it and how to build it.
@@ -10,6 +14,7 @@ names it and how to build it.
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,49 +45,77 @@ class WarehouseError(OperationalError):
     exit_code = ExitCode.BAD_INPUT
 
 
+class Warehouse(ABC):
+    """The tables the report reads: DuckDB SQL over `<layer>.<name>` relations (tables,
+    and the views the report reads, silver.candlestick_events), and which exist."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: str) -> None:
+        self.con = con
+        self.source = source  # where the rows come from, as the report names it
+
+    @abstractmethod
+    def exists(self, schema: str, name: str) -> bool:
+        """Whether the relation `schema.name` can be queried (a table or a view)."""
+
+    @abstractmethod
+    def tables(self) -> dict[str, list[str]]:
+        """The tables (not views) of each layer of LAYERS, by name."""
+
+
+class DuckDBWarehouse(Warehouse):
+    """The dev target: the DuckDB file dbt builds, its relations as dbt named them."""
+
+    def exists(self, schema: str, name: str) -> bool:
+        found = self.con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()
+        return bool(found and found[0])
+
+    def tables(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {layer: [] for layer in LAYERS}
+        for schema, name in self.con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ? and table_type = 'BASE TABLE' order by 1, 2",
+            [list(LAYERS)],
+        ).fetchall():
+            found[schema].append(name)
+        return found
+
+
 @contextmanager
-def connect(warehouse_path: str) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(warehouse_path: str) -> Iterator[DuckDBWarehouse]:
     if not Path(warehouse_path).exists():
         raise WarehouseError(
             f"no warehouse at {warehouse_path} (WAREHOUSE_PATH): run `condvest daily` first"
         )
     with duckdb.connect(warehouse_path, read_only=True) as con:
-        yield con
+        yield DuckDBWarehouse(con, warehouse_path)
 
 
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _require(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
-    if not _exists(con, schema, table):
+def _require(wh: Warehouse, schema: str, table: str) -> None:
+    if not wh.exists(schema, table):
         raise WarehouseError(
             f"the warehouse has no {schema}.{table}: run `condvest daily` (or `dbt build`) first"
         )
 
 
-def rows_per_layer(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+def rows_per_layer(wh: Warehouse) -> dict[str, dict[str, int]]:
     """Rows of every table (not view) per layer, as the run report counts them."""
-    relations = con.execute(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_schema in ? and table_type = 'BASE TABLE' order by 1, 2",
-        [list(LAYERS)],
-    ).fetchall()
-    layers: dict[str, dict[str, int]] = {layer: {} for layer in LAYERS}
-    for schema, name in relations:
-        # Names come from the catalog; quoting keeps odd ones safe.
-        count = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
-        layers[schema][name] = int(count[0]) if count else 0
+    layers: dict[str, dict[str, int]] = {}
+    for layer, names in wh.tables().items():
+        layers[layer] = {}
+        for name in names:
+            # Names come from the catalog; quoting keeps odd ones safe.
+            count = wh.con.execute(f'select count(*) from "{layer}"."{name}"').fetchone()
+            layers[layer][name] = int(count[0]) if count else 0
     return layers
 
 
-def latest_date(con: duckdb.DuckDBPyConnection) -> dt.date:
-    _require(con, "bronze", "ohlcv_daily")
-    found = con.execute("select max(date) from bronze.ohlcv_daily").fetchone()
+def latest_date(wh: Warehouse) -> dt.date:
+    _require(wh, "bronze", "ohlcv_daily")
+    found = wh.con.execute("select max(date) from bronze.ohlcv_daily").fetchone()
     if not found or found[0] is None:
         raise WarehouseError("bronze.ohlcv_daily is empty: land some bars first")
     return found[0]
@@ -102,9 +135,9 @@ class Breadth:
         return self.advancers + self.decliners + self.unchanged + self.first_bars
 
 
-def breadth(con: duckdb.DuckDBPyConnection, day: dt.date) -> Breadth:
-    _require(con, "bronze", "ohlcv_daily")
-    row = con.execute(
+def breadth(wh: Warehouse, day: dt.date) -> Breadth:
+    _require(wh, "bronze", "ohlcv_daily")
+    row = wh.con.execute(
         """
         with today as (
             select symbol, close from bronze.ohlcv_daily where date = ?
@@ -138,11 +171,11 @@ class PatternCount:
     symbols: tuple[str, ...]
 
 
-def fired_patterns(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[PatternCount]:
+def fired_patterns(wh: Warehouse, day: dt.date) -> list[PatternCount]:
     """The day's events per (pattern, direction), with the catalog's meaning; most first."""
-    if not _exists(con, "silver", "candlestick_events"):
+    if not wh.exists("silver", "candlestick_events"):
         return []
-    rows = con.execute(
+    rows = wh.con.execute(
         """
         select pattern, display_name, kind, direction, count(*) as signals,
                list(symbol order by symbol) as symbols
@@ -168,11 +201,11 @@ class Prediction:
     model_version: str
 
 
-def top_predictions(con: duckdb.DuckDBPyConnection, day: dt.date, n: int) -> list[Prediction]:
+def top_predictions(wh: Warehouse, day: dt.date, n: int) -> list[Prediction]:
     """The day's best-ranked symbols of the newest model that scored the day."""
-    if not _exists(con, "gold", "predictions"):
+    if not wh.exists("gold", "predictions"):
         return []
-    rows = con.execute(
+    rows = wh.con.execute(
         """
         select symbol, symbol_name, rank_in_day, probability_up, model_version
         from gold.predictions
@@ -197,11 +230,9 @@ class Bar:
     complete: bool = True
 
 
-def daily_bars(
-    con: duckdb.DuckDBPyConnection, symbol: str, start: dt.date, end: dt.date
-) -> list[Bar]:
-    _require(con, "bronze", "ohlcv_daily")
-    rows = con.execute(
+def daily_bars(wh: Warehouse, symbol: str, start: dt.date, end: dt.date) -> list[Bar]:
+    _require(wh, "bronze", "ohlcv_daily")
+    rows = wh.con.execute(
         "select date, open, high, low, close from bronze.ohlcv_daily "
         "where symbol = ? and date between ? and ? order by date",
         [symbol, start, end],
@@ -209,10 +240,10 @@ def daily_bars(
     return [Bar(d, d, float(o), float(h), float(lo), float(c)) for d, o, h, lo, c in rows]
 
 
-def sessions_before(con: duckdb.DuckDBPyConnection, symbol: str, end: dt.date, n: int) -> dt.date:
+def sessions_before(wh: Warehouse, symbol: str, end: dt.date, n: int) -> dt.date:
     """The date of the symbol's n-th bar counting back from `end` (its first bar if fewer)."""
-    _require(con, "bronze", "ohlcv_daily")
-    found = con.execute(
+    _require(wh, "bronze", "ohlcv_daily")
+    found = wh.con.execute(
         "select min(date) from (select date from bronze.ohlcv_daily "
         "where symbol = ? and date <= ? order by date desc limit ?)",
         [symbol, end, n],
@@ -220,16 +251,14 @@ def sessions_before(con: duckdb.DuckDBPyConnection, symbol: str, end: dt.date, n
     return found[0] if found and found[0] is not None else end
 
 
-def resample_bars(
-    con: duckdb.DuckDBPyConnection, symbol: str, end: dt.date, n: int
-) -> dict[int, list[Bar]]:
+def resample_bars(wh: Warehouse, symbol: str, end: dt.date, n: int) -> dict[int, list[Bar]]:
     """The last `n` bars of each Fibonacci size that start on or before `end`."""
     bars: dict[int, list[Bar]] = {}
     for size in RESAMPLE_SIZES:
         table = f"ohlcv_{size}d"
-        if not _exists(con, "silver", table):
+        if not wh.exists("silver", table):
             continue
-        rows = con.execute(
+        rows = wh.con.execute(
             f"select bucket_start, bucket_end, open, high, low, close, is_complete "
             f"from silver.{table} where symbol = ? and bucket_start <= ? "
             f"order by bucket_start desc limit ?",
@@ -251,12 +280,10 @@ class Event:
     signal: int
 
 
-def symbol_events(
-    con: duckdb.DuckDBPyConnection, symbol: str, start: dt.date, end: dt.date
-) -> list[Event]:
-    if not _exists(con, "silver", "candlestick_events"):
+def symbol_events(wh: Warehouse, symbol: str, start: dt.date, end: dt.date) -> list[Event]:
+    if not wh.exists("silver", "candlestick_events"):
         return []
-    rows = con.execute(
+    rows = wh.con.execute(
         "select date, pattern, display_name, direction, signal from silver.candlestick_events "
         "where symbol = ? and date between ? and ? order by date, pattern",
         [symbol, start, end],
@@ -264,9 +291,9 @@ def symbol_events(
     return [Event(d, p, name or p, direction, int(s)) for d, p, name, direction, s in rows]
 
 
-def known_symbol(con: duckdb.DuckDBPyConnection, symbol: str) -> bool:
-    _require(con, "bronze", "ohlcv_daily")
-    found = con.execute(
+def known_symbol(wh: Warehouse, symbol: str) -> bool:
+    _require(wh, "bronze", "ohlcv_daily")
+    found = wh.con.execute(
         "select count(*) from (select 1 from bronze.ohlcv_daily where symbol = ? limit 1)",
         [symbol],
     ).fetchone()
@@ -285,11 +312,11 @@ class Performance:
     top_k_excess_return: float | None
 
 
-def performance(con: duckdb.DuckDBPyConnection, through: dt.date) -> list[Performance]:
+def performance(wh: Warehouse, through: dt.date) -> list[Performance]:
     """gold.prediction_performance up to `through`, by date; [] when it does not exist yet."""
-    if not _exists(con, "gold", "prediction_performance"):
+    if not wh.exists("gold", "prediction_performance"):
         return []
-    rows = con.execute(
+    rows = wh.con.execute(
         f"select {', '.join(PERFORMANCE_COLUMNS)} from gold.prediction_performance "
         "where date <= ? order by date, model_version",
         [through],

@@ -1,4 +1,5 @@
-"""Fail when a dbt model, seed, source, column or macro is undocumented.
+"""Fail when a dbt model, seed, source, column or macro is undocumented, or the docs
+site's overview page lacks the pattern catalog.
 
 Compares what the warehouse really has (catalog.json from `dbt docs generate`) with
 what the YAML documents (manifest.json), so a column added to SQL but not to YAML is
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from core.layout import PREDICTIONS_SCHEMA
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
+from reports.catalog import load_catalog, overview_table
 
 # DuckDB reads the lake's files in place, so they are not in its catalog: their columns
 # are what ingestion (and ml/) writes, plus the hive partition of the landing files.
@@ -102,11 +104,31 @@ def undocumented_macros(manifest: dict) -> list[str]:
     return problems
 
 
+def overview_problems(manifest: dict) -> list[str]:
+    """The overview page as dbt rendered it (the `__overview__` docs block): the pattern
+    catalog's table as reports.catalog generates it, and no Jinja left over."""
+    project = manifest["metadata"].get("project_name")
+    overview = manifest["docs"].get(f"doc.{project}.__overview__")
+    if overview is None:
+        return ["docs: no __overview__ block (models/_overview.md)"]
+    text = overview["block_contents"]
+    problems = []
+    if overview_table(load_catalog()) not in text + "\n":
+        problems.append("docs overview: the pattern catalog table is missing or stale")
+    if "{#" in text or "{%" in text or "{{" in text:
+        problems.append("docs overview: unrendered Jinja")
+    return problems
+
+
 def main(target: str) -> int:
     root = Path(target)
     manifest = json.loads((root / "manifest.json").read_text())
     catalog = json.loads((root / "catalog.json").read_text())
-    problems = undocumented(manifest, catalog) + undocumented_macros(manifest)
+    problems = [
+        *undocumented(manifest, catalog),
+        *undocumented_macros(manifest),
+        *overview_problems(manifest),
+    ]
     for problem in problems:
         print(problem)
     checked = sum(

@@ -49,6 +49,7 @@ def start(*args: str) -> tuple[dict, str]:
         ("ingest", "--help"),
         ("train", "--help"),
         ("vacuum", "--help"),
+        ("track-record", "--help"),
         ("ingest", "--no-such-option"),
     ],
     ids=" ".join,
@@ -59,6 +60,15 @@ def test_the_cli_starts_without_the_heavy_modules(args):
     assert outcome["code"] in (0, 2)  # 2: click's usage error
     if args == ("--help",):
         assert "daily" in stdout and "ingest" in stdout
+
+
+def test_track_record_offers_the_periods_it_trains_by():
+    """--every's choices are orchestration.periods', which the ML steps train by."""
+    from orchestration.periods import DEFAULT_PERIOD, PERIODS
+
+    _, stdout = start("track-record", "--help")
+    assert f"[{'|'.join(PERIODS)}]" in stdout
+    assert f"[default: {DEFAULT_PERIOD}]" in stdout
 
 
 def test_version_is_the_packages():

@@ -51,6 +51,7 @@ STUB_RESULTS: dict[str, dict[str, Any]] = {
         rows_deleted=0,
         bytes_deleted=0,
     ).to_dict(),
+    "Report": {"skipped": "stub"},
 }
 HAPPY_STEPS = [name for name in asl.happy_path_tasks() if name not in REAL_STEPS]
 _held: list[duckdb.DuckDBPyConnection] = []

@@ -63,6 +63,7 @@ HAPPY_TRAINING_DAY = [
     "DbtBuildPredictions",
     "CheckDbtBuildPredictions",
     "Vacuum",
+    "Report",
     "NotifySuccess",
     "WasNotified",
     "Succeeded",
@@ -294,7 +295,18 @@ def test_happy_path_on_the_training_weekday_visits_every_state_in_order(deployme
     assert sorted(commands) == [
         ["dbt", "build", "--target", "athena"],
         ["dbt", "build", "--target", "athena", "--select", "stg_ml__predictions+"],
+        # the Report state, in the same image (reports/aws_report.py)
+        ["python", "-m", "reports.aws_report"],
     ]
+    report = next(
+        task["overrides"]["containerOverrides"][0]
+        for task in ecs.describe_tasks(cluster="condvest", tasks=tasks)["tasks"]
+        if task["overrides"]["containerOverrides"][0]["command"][0] == "python"
+    )
+    assert {e["name"]: e["value"] for e in report["environment"]} == {
+        "RUN_DATE": FRIDAY,
+        "EXECUTION_ID": json.loads(described["output"])["run"]["execution"],
+    }
     assert deployment.called("FetchOhlcv") == [{"from": FRIDAY, "to": FRIDAY}]
     (alert,) = deployment.alerts()
     assert alert["status"] == "SUCCEEDED" and alert["date"] == FRIDAY

@@ -23,9 +23,9 @@ from orchestration.ml_steps import (
     predict_from_store,
     predict_range,
     train_from_store,
-    training_dates,
     walk_forward_track_record,
 )
+from orchestration.periods import training_dates
 from orchestration.plan import resolve_run
 from tests.python.ml_data import (
     feature_frame,

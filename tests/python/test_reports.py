@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -16,13 +17,25 @@ from core.layout import MODELS_PREFIX, daily_report_file
 from ml import registry
 from reports import model as report_model
 from reports.chart import UnknownSymbolError, build_symbol_chart, write_symbol_chart
-from reports.daily import RunInfo, RunStep, build_daily_report, write_daily_report
+from reports.daily import (
+    DailyReport,
+    RunInfo,
+    RunStep,
+    build_daily_report,
+    write_daily_report,
+)
 from reports.model import ModelCard, model_card
 from reports.warehouse import WarehouseError, breadth, connect, fired_patterns
 
 DAY = dt.date(2025, 12, 31)
 VERSION = "20251226T000000Z-0123abcd"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def build(warehouse: Path, lake: Lake, day: dt.date, *args: Any, **kwargs: Any) -> DailyReport:
+    """The report of `day` from the DuckDB warehouse file at `warehouse`."""
+    with connect(str(warehouse)) as opened:
+        return build_daily_report(opened, lake, day, *args, **kwargs)
 
 
 def _bars(symbol: str, closes: list[float], end: dt.date = DAY) -> list[tuple]:
@@ -147,7 +160,7 @@ def test_the_report_shows_the_days_numbers_and_says_when_the_model_has_no_edge(w
         execution="local-1",
         rows_per_layer={"bronze": {"ohlcv_daily": 121}},
     )
-    report = build_daily_report(str(warehouse), lake, DAY, run, symbols=["rse", "ZZZ"])
+    report = build(warehouse, lake, DAY, run, symbols=["rse", "ZZZ"])
     page = report.html.decode()
     assert _field(page, "advancers") == ["1"] and _field(page, "decliners") == ["1"]
     assert 'data-direction="bullish" data-signals="2"' in page
@@ -184,7 +197,7 @@ def test_the_track_record_is_drawn_when_the_mart_has_rows(warehouse, lake):
             "symbols_scored integer, hit_rate double, top_k integer, top_k_forward_return "
             "double, market_forward_return double, top_k_excess_return double)"
         )
-    empty = build_daily_report(str(warehouse), lake, DAY).html.decode()
+    empty = build(warehouse, lake, DAY).html.decode()
     assert "No track record yet" in empty
     with duckdb.connect(str(warehouse)) as con:
         con.executemany(
@@ -194,7 +207,7 @@ def test_the_track_record_is_drawn_when_the_mart_has_rows(warehouse, lake):
                 for d in range(12, 0, -1)
             ],
         )
-    page = build_daily_report(str(warehouse), lake, DAY).html.decode()
+    page = build(warehouse, lake, DAY).html.decode()
     assert "No track record yet" not in page
     assert 'id="chart-track-record"' in page
     assert _field(page, "hit_rate")[-1] == "0.5100"
@@ -216,4 +229,4 @@ def test_a_symbol_chart_is_a_png_and_a_page_in_the_lake(warehouse, lake):
 
 def test_a_missing_warehouse_is_one_clear_error(tmp_path, lake):
     with pytest.raises(WarehouseError, match=r"no warehouse at .*\(WAREHOUSE_PATH\)"):
-        build_daily_report(str(tmp_path / "none.duckdb"), lake, DAY)
+        build(tmp_path / "none.duckdb", lake, DAY)

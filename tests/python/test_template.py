@@ -6,10 +6,13 @@ archives). Nothing here downloads a wheel or talks to AWS.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import re
+import sys
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -22,6 +25,7 @@ from cfnlint.decode import cfn_yaml
 
 from core.paths import REPO_ROOT
 from orchestration import package
+from orchestration.package import normalize
 
 TEMPLATE = REPO_ROOT / "orchestration" / "template.yaml"
 ASL = REPO_ROOT / "orchestration" / "statemachine" / "daily.asl.json"
@@ -454,7 +458,43 @@ def test_requirement_filter_on_the_lock():
         package.select_requirements(export, package.DBT_ROOTS, package.DBT_ENVIRONMENT)
     )
     assert {"dbt-core", "dbt-athena-community", "dbt-athena", "pyathena", "boto3"} <= dbt_pins
-    assert not {"duckdb", "dbt-duckdb", "pandas", "scikit-learn", "ta-lib"} & dbt_pins
+    # the Report state runs in the same image: DuckDB reads the Iceberg tables
+    assert {"duckdb", "duckdb-extension-iceberg", "matplotlib", "pyarrow"} <= dbt_pins
+    assert not {"dbt-duckdb", "pandas", "scikit-learn", "ta-lib"} & dbt_pins
+
+
+def _third_party_imports(paths: list[Path]) -> set[str]:
+    own = {"core", "ingestion", "ml", "oracle", "orchestration", "reports"}
+    found: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return {name for name in found - own if name not in sys.stdlib_module_names}
+
+
+def test_the_dbt_image_holds_what_the_report_state_imports():
+    """`python -m reports.aws_report` runs in the dbt image: it copies reports/ and core/
+    (and the seeds, for the pattern catalog), and installs every distribution they import."""
+    dockerfile = (REPO_ROOT / "orchestration" / "docker" / "Dockerfile").read_text()
+    ignore = (REPO_ROOT / "orchestration" / "docker" / "Dockerfile.dockerignore").read_text()
+    for folder in ("core", "reports", "seeds"):
+        assert f"COPY {folder} ./{folder}" in dockerfile
+        assert f"!{folder}\n" in ignore
+    modules = sorted((REPO_ROOT / "reports").glob("*.py")) + sorted(
+        (REPO_ROOT / "core").glob("*.py")
+    )
+    distributions = importlib.metadata.packages_distributions()
+    needed = {
+        normalize(dist)
+        for module in _third_party_imports(modules)
+        for dist in distributions[module]
+    }
+    export = package.lock_export(extras=["athena"])
+    pins = package.select_requirements(export, package.DBT_ROOTS, package.DBT_ENVIRONMENT)
+    assert needed <= {line.split("==")[0] for line in pins}
 
 
 def test_lambda_platforms_reach_the_manylinux_2_28_wheels():

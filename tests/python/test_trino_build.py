@@ -47,11 +47,11 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
+from core.duckdb_extensions import load_packaged_extension
 from core.lake import Lake
 from ingestion import fetch
 from ingestion.bars import BAR_SCHEMA
 from ingestion.calendar import TradingCalendar
-from ingestion.duckdb_lake import load_packaged_extension
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.landing import land_bars
 from ingestion.sample_market import SampleMarket
