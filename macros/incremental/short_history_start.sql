@@ -7,7 +7,8 @@
     Two steps, so the common day costs nothing: the first reads only the recent bars (from
     `scope_start`) to find such symbols; only when there are some does the second read
     their first session, over the symbol and session_index columns of all of Bronze.
-    Returns a bound past every session when there are none, none when not executing.
+    Returns a bound past every session when there are none, none when not executing or
+    when the engine gives no answer.
 -#}
 {% macro short_history_start(history, margin, scope_start) %}
     {%- if not execute -%}
@@ -44,7 +45,11 @@
         select symbol from earlier where bars_before < {{ history }}
     {%- endset -%}
     {%- set found = run_query('select count(*) from (' ~ short_symbols ~ ') as short_symbols') -%}
-    {%- if found.rows[0][0] == 0 -%}
+    {#- an engine may answer with no row, or a row without columns (a mock): no bound -#}
+    {%- set first = found.rows[0] if found.rows | length > 0 else [] -%}
+    {%- if first | length == 0 -%}
+        {{ return(none) }}
+    {%- elif first[0] == 0 -%}
         {{ return(2147483647) }}
     {%- endif -%}
     {%- set query -%}

@@ -179,7 +179,8 @@
     ) -%}
     {%- set bounds = [] -%}
     {%- for key in keys -%}
-        {%- set value = result.rows[0][loop.index0] if result.rows | length > 0 else none -%}
+        {%- set first = result.rows[0] if result.rows | length > 0 else [] -%}
+        {%- set value = first[loop.index0] if first | length > loop.index0 else none -%}
         {%- if value is number and value is not sameas true and value is not sameas false -%}
             {%- do bounds.append(key ~ ' >= ' ~ value) -%}
         {%- elif value is not none and value is not string and value.isoformat is defined
