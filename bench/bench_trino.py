@@ -57,6 +57,9 @@ _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 HEAVIEST = 25  # queries kept per run, with the start of their SQL, to see what reads
 HEAD_CHARS = 600
 _NODE = re.compile(r'"node_id": "([^"]+)"')
+# A statement dbt sends without its query comment (the insert into a contracted model's
+# staging table) belongs to the model whose staging table it writes.
+_STAGING = re.compile(r'"(\w+)__dbt_tmp"')
 _UNITS = {"B": 1, "kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40, "PB": 2**50}
 
 
@@ -92,8 +95,7 @@ def bytes_by_node(
         if query["queryId"] in seen or query["state"] not in ("FINISHED", "FAILED"):
             continue
         seen.add(query["queryId"])
-        found = _NODE.search(query["query"])
-        node = found.group(1) if found else "(dbt's own queries)"
+        node = _node(query["query"])
         stats = query["queryStats"]
         physical = data_size(stats["physicalInputDataSize"])
         totals = per_node[node]
@@ -113,6 +115,15 @@ def bytes_by_node(
     for entry in sorted(read, key=lambda q: -q["physical_input_bytes"])[:HEAVIEST]:
         heaviest.append({**entry, "bytes_by_table": bytes_by_table(server, entry["query_id"])})
     return dict(per_node)
+
+
+def _node(sql: str) -> str:
+    """The dbt node a statement ran for, from its query comment or its staging table."""
+    if found := _NODE.search(sql):
+        return found.group(1)
+    if staged := _STAGING.search(sql):
+        return f"model.condvest.{staged.group(1)}"
+    return "(dbt's own queries)"
 
 
 def bytes_by_table(server: TrinoServer, query_id: str) -> dict[str, int]:
