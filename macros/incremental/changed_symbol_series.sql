@@ -6,7 +6,7 @@
     and, on incremental runs, `changed`, `recent` and `short_history`. The model defines
     `daily` (Bronze) before calling it.
 
-    Per symbol with Bronze rows newer than the model's cursor: its bars from `margin`
+    Per symbol with Bronze rows newer than `cursor` (the model's cursor_lookback): its bars from `margin`
     sessions before its first new row, or the whole symbol when fewer than `history`
     bars precede that row there (a long gap, or a recent listing). `scope_start` and
     `short_start` are the constant lower bounds of the two reads, from
@@ -14,7 +14,7 @@
     so the engine skips older files and row groups in both. A full build reads every bar
     (first_new_session -1).
 -#}
-{% macro changed_symbol_series(bar_columns, history, margin, scope_start, short_start) %}
+{% macro changed_symbol_series(bar_columns, history, margin, scope_start, short_start, cursor) %}
 -- noqa: disable=LT02
 -- (sqlfluff mis-indents the rendered constant bounds of the incremental branch)
 {% if is_incremental() %}
@@ -26,7 +26,7 @@ changed as (
         min(session_index) as first_new_session
     from daily
     where
-        ingested_at > {{ cursor_lookback('ingested_at', this) }}
+        ingested_at > {{ cursor }}
         and session_index >= {{ scope_start + margin }}  -- noqa: LT02
     group by symbol
 

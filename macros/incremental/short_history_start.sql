@@ -7,10 +7,10 @@
     Two steps, so the common day costs nothing: the first reads only the recent bars (from
     `scope_start`) to find such symbols; only when there are some does the second read
     their first session, over the symbol and session_index columns of all of Bronze.
-    Returns a bound past every session when there are none, none when not executing or
-    when the engine gives no answer.
+    `cursor` is the model's cursor_lookback. Returns a bound past every session when there
+    are none, none when not executing or when the engine gives no answer.
 -#}
-{% macro short_history_start(history, margin, scope_start) %}
+{% macro short_history_start(history, margin, scope_start, cursor) %}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
@@ -23,7 +23,7 @@
                 min(session_index) as first_new_session
             from {{ ref('ohlcv_daily') }}
             where
-                ingested_at > {{ cursor_lookback('ingested_at', this) }}
+                ingested_at > {{ cursor }}
                 and session_index >= {{ scope_start + margin }}
             group by symbol
         ),

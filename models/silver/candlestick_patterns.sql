@@ -14,9 +14,13 @@
 -#}
 {% set history = candle_history_bars() %}
 {% set margin = 2 * history %}
-{% set scope_start = (changed_session_start(margin) if is_incremental() else none) or 0 %}
+{#- the cursor is read once: each read is a query of its own -#}
+{% set cursor = cursor_lookback('ingested_at', this) if is_incremental() else none %}
+{% set scope_start = (
+    changed_session_start(margin, cursor) if is_incremental() else none
+) or 0 %}
 {% set short_start = (
-    short_history_start(history, margin, scope_start) if is_incremental() else none
+    short_history_start(history, margin, scope_start, cursor) if is_incremental() else none
 ) or 0 %}
 {% set bar_columns = [
     'symbol', 'date', 'session_index', 'open', 'high', 'low', 'close', 'ingested_at'
@@ -30,7 +34,9 @@ daily as (
 
 ),
 
-{{ changed_symbol_series(bar_columns, history, margin, scope_start, short_start) }}
+{{ changed_symbol_series(
+    bar_columns, history, margin, scope_start, short_start, cursor
+) }}
 
 -- TA-Lib computes in IEEE doubles; the comparisons must see the same numbers.
 candle_inputs as (
