@@ -26,16 +26,20 @@
 {% set warm_up = 63 %}
 {% set history = warm_up + (horizon | int) + 1 %}
 {% set margin = 2 * history %}
-{% set scope_start = (changed_session_start(margin) if is_incremental() else none) or 0 %}
+{#- the cursor is read once: each read is a query of its own -#}
+{% set cursor = cursor_lookback('ingested_at', this) if is_incremental() else none %}
+{% set scope_start = (
+    changed_session_start(margin, cursor) if is_incremental() else none
+) or 0 %}
 {% set short_start = (
-    short_history_start(history, margin, scope_start) if is_incremental() else none
+    short_history_start(history, margin, scope_start, cursor) if is_incremental() else none
 ) or 0 %}
 {#- every rewritten row is at or after one of the two reads' starts -#}
 {% set rewrite_start = [scope_start, short_start] | min %}
 {% set rewrite_from = earliest_date(
     ref('ohlcv_daily'), 'date', 'session_index >= ' ~ rewrite_start
 ) if rewrite_start else "date '1900-01-01'" %}
-{% set bar_sizes = [3, 5, 8, 13, 21, 34] %}
+{% set bar_sizes = resample_sizes() %}
 {% set series = 'partition by symbol order by date' %}
 {% set bar_columns = [
     'symbol', 'date', 'session_index', 'high', 'low', 'close', 'volume', 'ingested_at'
@@ -55,16 +59,20 @@ patterns as (
 
 ),
 
+{#- one CTE per bar size, each read once: DuckDB copies a CTE read more than once -#}
 {% for n in bar_sizes %}
     bars_{{ n }}d as (
 
-        select * from {{ ref('ohlcv_' ~ n ~ 'd') }}
+        select * from {{ ref('int_bar_returns') }}
+        where bar_sessions = {{ n }}
 
     ),
 
 {% endfor %}
 
-{{ changed_symbol_series(bar_columns, history, margin, scope_start, short_start) }}
+{{ changed_symbol_series(
+    bar_columns, history, margin, scope_start, short_start, cursor
+) }}
 
 daily_returns as (
 
@@ -139,8 +147,7 @@ features as (
         {%- for n in bar_sizes %}
             rolling.session_index - {{ n }} * {{ integer_divide('rolling.session_index', n) }}
                 as session_in_bar_{{ n }}d,
-            coalesce(ln(bars_{{ n }}d.close / bars_{{ n }}d.open), 0)
-                as previous_bar_return_{{ n }}d,
+            coalesce(bars_{{ n }}d.bar_return, 0) as previous_bar_return_{{ n }}d,
         {%- endfor %}
         {%- for pattern in candle_pattern_names() %}
             patterns.{{ pattern }},
