@@ -6,6 +6,12 @@ random missing sessions, and splits whose restatement lands as a per-symbol back
 (adjusted history), exactly as the fetchers land them: one file per grouped-daily session,
 one file per restatement.
 
+The window ends with the last session before `end` (default: today), and each batch is
+stamped half an hour after its session's close, so the lake looks like one a daily pipeline
+has kept up to date: the newest batch landed yesterday, as for a user's daily run, and the
+incremental cursors' look-back windows (macros/engine/cursor_lookback.sql) behave as they
+do in production. Deterministic by seed and end date.
+
     python -m bench.generate_market --symbols 10000 --sessions 2520 --out bench/out/market
 """
 
@@ -25,7 +31,6 @@ from core.paths import REPO_ROOT
 from ingestion.calendar import load_calendar
 from ingestion.landing import land_bars
 
-FIRST_SESSION = dt.date(2015, 1, 2)
 SOURCE = "bench"
 
 
@@ -91,11 +96,14 @@ def _restatement(symbol: str, past: list[dict[str, object]], factor: float) -> p
     )
 
 
-def generate(symbols: int, sessions: int, out: Path, seed: int = 7) -> dict[str, object]:
+def generate(
+    symbols: int, sessions: int, out: Path, seed: int = 7, end: dt.date | None = None
+) -> dict[str, object]:
     calendar = load_calendar(REPO_ROOT / "seeds" / "trading_calendar.csv")
-    days = calendar.sessions[calendar.sessions.index(FIRST_SESSION) :][:sessions]
+    end = end or dt.datetime.now(dt.UTC).date()
+    days = [day for day in calendar.sessions if day < end][-sessions:]
     if len(days) < sessions:
-        raise ValueError(f"the calendar has only {len(days)} sessions after {FIRST_SESSION}")
+        raise ValueError(f"the calendar has only {len(days)} sessions before {end}")
     market = MarketGenerator(symbols, seed)
     first, last = market.lifetimes(sessions)
     split_at = {int(i): market.rng.choice([2.0, 3.0, 4.0, 0.1]) for i in
@@ -153,9 +161,13 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=10_000)
     parser.add_argument("--sessions", type=int, default=2_520)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--end", type=dt.date.fromisoformat, help="sessions before this date (default: today)"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/out/market"))
     args = parser.parse_args()
-    print(json.dumps(generate(args.symbols, args.sessions, args.out, args.seed), indent=2))
+    info = generate(args.symbols, args.sessions, args.out, args.seed, args.end)
+    print(json.dumps(info, indent=2))
 
 
 if __name__ == "__main__":
