@@ -112,12 +112,16 @@
 
 
 {#- The first day of the month eleven months before the newest date of `relation`, as a
-    date literal (for an empty relation, eleven months before the run's month). -#}
+    date literal (for an empty or a unit test's mocked relation, eleven months before the
+    run's month). -#}
 {% macro hot_partitions_since(relation) -%}
     {%- if not execute -%}
         {{ return("date '1900-01-01'") }}
     {%- endif -%}
-    {%- set newest = latest_timestamp('date', relation, 'date') or run_started_at -%}
+    {#- a unit test's given inputs are CTEs of its own query: nothing to ask before -#}
+    {%- set mocked = '__dbt__cte__' in relation | string -%}
+    {%- set newest = (none if mocked else latest_timestamp('date', relation, 'date'))
+        or run_started_at -%}
     {%- set months = newest.year * 12 + newest.month - 1 - 11 -%}
     {{ return("date '%04d-%02d-01'" % ((months // 12), (months % 12) + 1)) }}
 {%- endmacro %}
