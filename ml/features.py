@@ -33,8 +33,8 @@ KEY_COLUMNS = ("symbol", "date", "session_index")
 # `label_horizon` is the sessions ahead the label looks, as dbt's var `ml_label_horizon` built
 # it: the one owner of the horizon, which training reads from the rows (see label_horizon).
 LABEL_COLUMNS = ("forward_return", "label_up", "label_end_date", "label_horizon")
-# When the bar landed and when dbt wrote the row: lineage for incremental builds, not features.
-LINEAGE_COLUMNS = ("ingested_at", "built_at")
+# When the bar landed, when dbt wrote the row and the partition it chose: lineage, not features.
+LINEAGE_COLUMNS = ("ingested_at", "built_at", "storage_period")
 TABLE_NAME = "ml_features"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -36,19 +36,20 @@
     their statistics, but they skip every file whose statistics end before a constant
     bound, so the usual answer (a batch landed in the last days) costs the newest files.
 -#}
-{% macro latest_timestamp(column, relation) -%}
+{% macro latest_timestamp(column, relation, column_type='timestamp(6)') -%}
     {%- for days in [7, 92, 732, none] -%}
         {%- set since = none if days is none else (
             run_started_at - modules.datetime.timedelta(days=days)
-        ).strftime('%Y-%m-%d %H:%M:%S.%f') -%}
+        ).strftime('%Y-%m-%d %H:%M:%S.%f' if column_type != 'date' else '%Y-%m-%d') -%}
         {%- set result = run_query(
             'select max(' ~ column ~ ') from ' ~ relation
-            ~ ('' if since is none else ' where ' ~ column ~ " >= cast('" ~ since ~ "' as timestamp(6))")
+            ~ ('' if since is none else
+                ' where ' ~ column ~ " >= cast('" ~ since ~ "' as " ~ column_type ~ ")")
         ) -%}
         {%- set first = result.rows[0] if result.rows | length > 0 else [] -%}
         {%- set latest = first[0] if first | length > 0 else none -%}
         {%- if latest is string -%}
-            {#- some adapters return timestamps as text -#}
+            {#- some adapters return timestamps and dates as text -#}
             {%- set latest = modules.datetime.datetime.fromisoformat(latest[:26]) -%}
         {%- endif -%}
         {%- if latest is not none or first | length == 0 -%}

@@ -50,3 +50,78 @@
 {% macro trino__date_partitioning_properties(column) -%}
     {{ return({'partitioning': "ARRAY['year(" ~ column ~ ")']"}) }}
 {%- endmacro %}
+
+
+{#-
+    How the incremental models are partitioned on Athena and Trino: by their
+    `storage_period` column (storage_period below); DuckDB tables are not partitioned.
+    The tables dbt rebuilds whole every run (predictions, prediction_performance) keep
+    date_partitioning: no daily read of theirs looks back.
+-#}
+{% macro storage_partitioning() -%}
+    {{ return(adapter.dispatch('storage_partitioning', 'condvest')()) }}
+{%- endmacro %}
+
+{% macro default__storage_partitioning() -%}
+    {{ return(['storage_period']) }}
+{%- endmacro %}
+
+{% macro duckdb__storage_partitioning() -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro storage_partitioning_properties() -%}
+    {{ return(adapter.dispatch('storage_partitioning_properties', 'condvest')()) }}
+{%- endmacro %}
+
+{% macro default__storage_partitioning_properties() -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro trino__storage_partitioning_properties() -%}
+    {{ return({'partitioning': "ARRAY['storage_period']"}) }}
+{%- endmacro %}
+
+
+{#-
+    The partition a row is stored in: its month (yyyymm) when it is within the twelve
+    months before the newest date in `newest_from` (a relation with a `date` column), its
+    year (yyyy00) before that.
+
+    Why: a daily run reads recent sessions (the look-backs of the patterns, the features,
+    an open bucket) and Iceberg prunes by whole files, so recent sessions must not share
+    files with old ones: months. But a write may open at most 100 partitions (Athena's
+    ICEBERG_TOO_MANY_OPEN_PARTITIONS; Trino's iceberg.max-partitions-per-writer=100 in the
+    tests), and a first build of a history from 2003, or the split restatement of a
+    symbol's whole history, would open one per month since: years for everything older
+    than a year. Such a write opens the history's years plus twelve months (37 for 2003 to
+    2027), a day's write one or two. A row keeps the period it was written with; when it is
+    rewritten later (a correction, a restatement), it moves to the period of that write,
+    which only regroups files: queries prune by the dates' statistics, not by this column.
+-#}
+{% macro storage_period(date_column, newest_from) -%}
+    {%- set hot_since = hot_partitions_since(newest_from) -%}
+    cast(
+        case
+            when {{ date_column }} >= {{ hot_since }}
+                then year({{ date_column }}) * 100 + month({{ date_column }})
+            else year({{ date_column }}) * 100
+        end as integer
+    )
+{%- endmacro %}
+
+
+{#- The first day of the month eleven months before the newest date of `relation`, as a
+    date literal (for an empty or a unit test's mocked relation, eleven months before the
+    run's month). -#}
+{% macro hot_partitions_since(relation) -%}
+    {%- if not execute -%}
+        {{ return("date '1900-01-01'") }}
+    {%- endif -%}
+    {#- a unit test's given inputs are CTEs of its own query: nothing to ask before -#}
+    {%- set mocked = '__dbt__cte__' in relation | string -%}
+    {%- set newest = (none if mocked else latest_timestamp('date', relation, 'date'))
+        or run_started_at -%}
+    {%- set months = newest.year * 12 + newest.month - 1 - 11 -%}
+    {{ return("date '%04d-%02d-01'" % ((months // 12), (months % 12) + 1)) }}
+{%- endmacro %}

@@ -17,8 +17,8 @@
 {{ config(
     unique_key=['symbol', 'bucket_start'],
     incremental_strategy=upsert_strategy(),
-    partitioned_by=date_partitioning('bucket_start'),
-    properties=date_partitioning_properties('bucket_start'),
+    partitioned_by=storage_partitioning(),
+    properties=storage_partitioning_properties(),
 ) }}
 
 {#- the cursor is read once: each read is a query of its own -#}
@@ -156,7 +156,8 @@ final as (
         cast(aggregated.n_sessions as integer) as n_sessions,
         buckets.bucket_end <= latest_loaded.latest_date as is_complete,
         aggregated.max_ingested_at,
-        {{ built_at() }} as built_at
+        {{ built_at() }} as built_at,
+        {{ storage_period('buckets.bucket_start', ref('ohlcv_daily')) }} as storage_period
     from aggregated
     inner join buckets on aggregated.bucket_number = buckets.bucket_number
     cross join latest_loaded

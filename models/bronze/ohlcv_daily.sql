@@ -5,8 +5,8 @@
     config(
         unique_key=['symbol', 'date'],
         incremental_strategy=upsert_strategy(),
-        partitioned_by=date_partitioning('date'),
-        properties=date_partitioning_properties('date'),
+        partitioned_by=storage_partitioning(),
+        properties=storage_partitioning_properties(),
     )
 }}
 
@@ -47,7 +47,8 @@ final as (
         bars.source,
         bars.ingested_at,
         bars.batch_id,
-        {{ built_at() }} as built_at
+        {{ built_at() }} as built_at,
+        {{ storage_period('bars.date', ref('stg_polygon__daily_bars')) }} as storage_period
     from bars
     -- valid bars are on sessions by construction (rule not_a_session)
     inner join calendar on bars.date = calendar.session_date

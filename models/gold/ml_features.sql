@@ -2,8 +2,8 @@
     materialized='incremental',
     unique_key=['symbol', 'date'],
     incremental_strategy=upsert_strategy(),
-    partitioned_by=date_partitioning('date'),
-    properties=date_partitioning_properties('date'),
+    partitioned_by=storage_partitioning(),
+    properties=storage_partitioning_properties(),
     on_schema_change='fail',
 ) }}
 
@@ -163,7 +163,8 @@ features as (
         -- the horizon's one owner is the var: training reads it from here
         cast({{ horizon }} as integer) as label_horizon,
         rolling.ingested_at,
-        {{ built_at() }} as built_at
+        {{ built_at() }} as built_at,
+        {{ storage_period('rolling.date', ref('ohlcv_daily')) }} as storage_period
     from rolling
     inner join patterns
         on

@@ -2,8 +2,8 @@
 {{ config(
     unique_key=['symbol', 'date'],
     incremental_strategy=upsert_strategy(),
-    partitioned_by=date_partitioning('date'),
-    properties=date_partitioning_properties('date'),
+    partitioned_by=storage_partitioning(),
+    properties=storage_partitioning_properties(),
 ) }}
 
 {#-
@@ -71,7 +71,8 @@ patterns as (
             cast({{ candle_pattern(pattern) }} as {{ signal_type() }}) as {{ pattern }},
         {%- endfor %}
         ingested_at,
-        {{ built_at() }} as built_at
+        {{ built_at() }} as built_at,
+        {{ storage_period('date', ref('ohlcv_daily')) }} as storage_period
     from candles
     where session_index >= first_new_session
 

@@ -54,14 +54,18 @@ def dbt(tmp: Path, lake: Path, warehouse: Path, *args: str) -> str:
     return run_dbt(tmp, env, *args)
 
 
+# When and where a run wrote a row (its start; the partition it chose, by the newest date
+# it saw): not the row's content, and they differ between a run and a rebuild of the data.
+WRITE_COLUMNS = frozenset({"built_at", "storage_period"})
+
+
 def content_sql(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """`select` of every column of `table` but `built_at`: when dbt wrote a row is not
-    its content, and differs between a run and a rebuild of the same data."""
+    """`select` of every column of `table` but the WRITE_COLUMNS."""
     columns = [row[0] for row in con.execute(f"describe {table}").fetchall()]
-    return f"select {', '.join(c for c in columns if c != 'built_at')} from {table}"
+    return f"select {', '.join(c for c in columns if c not in WRITE_COLUMNS)} from {table}"
 
 
 def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
-    """Every table's rows (but `built_at`), sorted, for exact comparison."""
+    """Every table's rows (but the WRITE_COLUMNS), sorted, for exact comparison."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {table: sorted(con.execute(content_sql(con, table)).fetchall()) for table in TABLES}

@@ -110,12 +110,12 @@ def compiled_problems(project: Project, check: Callable[[str], list[str]]) -> li
 
 
 def without_built_at(relation_or_query: str) -> str:
-    """Every column but `built_at` (when dbt wrote the row: the compile's start in the
-    compiled SQL, the build's in the table)."""
+    """Every column but `built_at` and `storage_period` (when and where dbt wrote the row:
+    the compile's start and newest date in the compiled SQL, the build's in the table)."""
     source = relation_or_query
     if source.lstrip().lower().startswith(("select", "with")):
         source = f"({source})"
-    return f"select * exclude (built_at) from {source}"
+    return f"select * exclude (built_at, storage_period) from {source}"
 
 
 def typed(rows: list[tuple[Any, ...]]) -> list[tuple[tuple[type, Any], ...]]:

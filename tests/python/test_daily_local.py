@@ -33,6 +33,7 @@ RUN_DATE = "2025-12-31"  # the sample market's last session, a Wednesday
 # Columns that say when a row was landed, scored or built, not what it holds.
 RUN_TIME_COLUMNS = {
     "built_at",
+    "storage_period",
     "ingested_at",
     "max_ingested_at",
     "batch_id",

@@ -13,8 +13,9 @@ delete+insert on DuckDB). Each time every table must be equal row by row: keys e
 doubles to 1e-9 relative, everything else exactly, `built_at` (the run's start) aside.
 
 The server allows 100 open partitions per write, as Athena: the first build of the history
-from 2003 and the MERGE of its restatement both fail if a table is partitioned finer than
-by year (macros/engine/date_partitioning.sql).
+from 2003 and the MERGE of its restatement both fail if a table is partitioned by month
+throughout; the incremental tables store only the last twelve months by month
+(storage_period, macros/engine/date_partitioning.sql).
 
 The Athena SQL: after each build, `dbt compile --target athena` runs against an AWS whose
 Athena answers from this Trino server (tests/python/athena_on_trino.py), with the build's
@@ -59,7 +60,7 @@ from ingestion.watermarks import WatermarkStore
 from ml.predict import write_predictions
 from tests.python.athena_helpers import AthenaCompile, MotoAthena, compile_for_athena
 from tests.python.athena_on_trino import athena_on_trino
-from tests.python.dbt_helpers import TABLES, content_sql, dbt
+from tests.python.dbt_helpers import TABLES, WRITE_COLUMNS, content_sql, dbt
 from tests.python.test_dbt_candlestick_incremental import _doji_correction
 from tests.python.trino_helpers import (
     create_landing_tables,
@@ -203,7 +204,7 @@ def _run_athena_models(server, compiled: AthenaCompile) -> dict[str, tuple[list[
         if not node["config"].get("enabled", True) or unique_id not in compiled.sql:
             continue
         columns, rows = query(server, compiled.sql[unique_id])
-        keep = [i for i, column in enumerate(columns) if column != "built_at"]
+        keep = [i for i, column in enumerate(columns) if column not in WRITE_COLUMNS]
         results[node["name"]] = (
             [columns[i] for i in keep],
             [tuple(row[i] for i in keep) for row in rows],
@@ -365,17 +366,25 @@ def test_the_data_covers_a_rejected_row_a_new_session_and_the_correction(built):
     assert corrected["source"] == "correction"
 
 
-def test_trino_tables_are_year_partitioned_iceberg_and_the_upserts_merge(built, trino_server):
-    """22 years of LONG_SYMBOL (2003..2024) in 22 partitions: its first build and the MERGE
-    of its split restatement each wrote all of them, under the server's limit of 100 open
-    partitions per write (by month they would be 262, and fail)."""
+def test_trino_tables_are_partitioned_iceberg_and_the_upserts_merge(built, trino_server):
+    """LONG_SYMBOL's 22 years (2003..2024): the incremental tables store the twelve months
+    before the newest session by month and everything older by year (storage_period), so
+    the first build and the MERGE of the split restatement each wrote 33 partitions, under
+    the server's limit of 100 open partitions per write (by month they would be 262, and
+    fail), while a daily run's look-backs read month files."""
     prefix = built["prefix"]
     for table in ("bronze.ohlcv_daily", "silver.candlestick_patterns", "gold.ml_features"):
         ddl = execute(trino_server, f"show create table {prefix}{table}")[0][0]
-        assert "partitioning = ARRAY['year(date)']" in ddl, table
+        assert "partitioning = ARRAY['storage_period']" in ddl, table
         assert "format_version = 2" in ddl  # Iceberg
-    partitions = f'select count(*) from {prefix}bronze."ohlcv_daily$partitions"'
-    assert execute(trino_server, partitions) == [[2024 - LONG_HISTORY_START.year + 1]]
+    ddl = execute(trino_server, f"show create table {prefix}gold.predictions")[0][0]
+    assert "partitioning = ARRAY['year(date)']" in ddl  # rebuilt whole every run
+    years = list(range(LONG_HISTORY_START.year, 2023))  # 2003..2022, then 2023 until November
+    months = [202300, *range(202311, 202313), *range(202401, 202411)]
+    periods = f'select partition.storage_period from {prefix}bronze."ohlcv_daily$partitions"'
+    stored = sorted(row[0] for row in execute(trino_server, periods))
+    assert stored == sorted([year * 100 for year in years] + months)
+    assert len(stored) == 33
     run_sql = built["tmp"] / "trino_incremental" / "target" / "run" / "condvest" / "models"
     merged = [path.stem for path in run_sql.rglob("*.sql") if "merge into" in path.read_text()]
     assert sorted(merged) == sorted(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingestion.athena_ddl import LANDING_TABLES, PREDICTIONS_TABLE, trino_table_ddl
-from tests.python.dbt_helpers import run_dbt
+from tests.python.dbt_helpers import WRITE_COLUMNS, run_dbt
 
 if TYPE_CHECKING:  # a real import would load the plugin before pytest rewrites its asserts
     from tests.python.fixtures.trino import TrinoServer
@@ -70,7 +70,7 @@ def dbt_trino(tmp: Path, env: dict[str, str], *args: str) -> str:
 
 
 def table_rows(server: TrinoServer, schema_prefix: str, table: str) -> tuple[list[str], list]:
-    """The columns (but `built_at`) and the rows of a built table `layer.name`."""
+    """The columns (but the WRITE_COLUMNS) and the rows of a built table `layer.name`."""
     layer, name = table.split(".")
     schema = f"{schema_prefix}{layer}"
     columns = [
@@ -81,7 +81,7 @@ def table_rows(server: TrinoServer, schema_prefix: str, table: str) -> tuple[lis
             f"where table_schema = '{schema}' and table_name = '{name}' "
             "order by ordinal_position",
         )
-        if row[0] != "built_at"
+        if row[0] not in WRITE_COLUMNS
     ]
     rows = execute(server, f"select {', '.join(columns)} from {server.catalog}.{schema}.{name}")
     return columns, [tuple(row) for row in rows]
