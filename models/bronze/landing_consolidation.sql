@@ -44,6 +44,10 @@ rejected as (
 daily_cursor as (
 
     select max(ingested_at) as bronze_cursor from consolidated
+    -- bronze's cursor only grows (ohlcv_daily is never rebuilt, and a bar's later version
+    -- landed later), so its look-back when this view is built is a floor: a constant that
+    -- lets the engine skip every file of older rows
+    where ingested_at >= {{ cursor_lookback('ingested_at', ref('ohlcv_daily')) }}
 
 ),
 
