@@ -21,21 +21,19 @@ from core.lake import Lake
 from core.layout import LANDING_PREFIXES, VACUUM_MANIFEST_PREFIX
 from core.logs import progress
 from ingestion.calendar import TradingCalendar
+from ingestion.followups import RESTATE, SPLITS, SYMBOL_MARKS, SYMBOL_SPLITS, FollowUp
 from ingestion.landing import land_bars, land_tickers, landed_marks
 from ingestion.results import FetchResult
 from ingestion.runs import OHLCV, TICKERS, RunSummary, audited
 from ingestion.sources import MarketSource
+from ingestion.stores import Stores
 from ingestion.symbols import normalize_symbol, require_symbol
-from ingestion.watermarks import MARKET, FollowUp, WatermarkStore
+from ingestion.watermarks import MARKET
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HISTORY_START = dt.date(2003, 9, 10)  # Polygon's daily history starts here
 
-# Follow-up kinds: the splits check of a landed session, a split symbol's restatement, a
-# landed batch's per-symbol marks, the splits check of one symbol's fetched range.
-SPLITS, RESTATE, SYMBOL_MARKS = "splits", "restate", "symbol_marks"
-SYMBOL_SPLITS = "symbol_splits"
 # What a splits check covers: (the symbol, or None for every symbol; first day; last day).
 Span = tuple[str | None, dt.date, dt.date]
 
@@ -56,7 +54,7 @@ def _refuse_a_new_lake(lake: Lake, dataset: str, landed_through: dt.date | None)
     raise NewLakeError(
         f"the watermark store (WATERMARK_DSN) says {dataset} is landed through "
         f"{landed_through}, but LAKE_ROOT {lake.uri} holds no {dataset} landing files: point "
-        "WATERMARK_DSN at this lake's store, or reset it (delete the SQLite file or the "
+        "WATERMARK_DSN at this lake's stores, or reset it (delete the SQLite file or the "
         "PostgreSQL watermarks table) to fetch into this lake from scratch"
     )
 
@@ -88,34 +86,34 @@ class OhlcvRequest:
 def fetch_ohlcv(
     source: MarketSource,
     lake: Lake,
-    store: WatermarkStore,
+    stores: Stores,
     calendar: TradingCalendar,
     request: OhlcvRequest,
 ) -> FetchResult:
     """Land OHLCV for the request, filling every session missed since the watermark."""
-    run = store.start_run(OHLCV, source.name, request.start, request.end)
+    run = stores.ledger.start_run(OHLCV, source.name, request.start, request.end)
     summary = RunSummary(run.run_id, OHLCV, source.name)
 
     def body() -> None:
         if request.symbols is None:
-            _fetch_market(source, lake, store, calendar, request, summary)
+            _fetch_market(source, lake, stores, calendar, request, summary)
         else:
-            _fetch_symbols(source, lake, store, calendar, request, summary)
+            _fetch_symbols(source, lake, stores, calendar, request, summary)
         if summary.status == "running":
             summary.status = "succeeded"
 
-    return audited(store, summary, run, body)
+    return audited(stores.ledger, summary, run, body)
 
 
 def _fetch_market(
     source: MarketSource,
     lake: Lake,
-    store: WatermarkStore,
+    stores: Stores,
     calendar: TradingCalendar,
     request: OhlcvRequest,
     summary: RunSummary,
 ) -> None:
-    watermark = None if request.backfill else store.get(OHLCV, MARKET)
+    watermark = None if request.backfill else stores.watermarks.get(OHLCV, MARKET)
     _refuse_a_new_lake(lake, OHLCV, watermark)
     if watermark is not None:
         sessions = calendar.sessions_after(watermark, request.end)
@@ -142,25 +140,25 @@ def _fetch_market(
             summary.sessions.append(session.isoformat())
             symbol_marks.update(batch.max_date_by_symbol)
             owed = FollowUp(SYMBOL_MARKS, batch.batch_id, {"file": batch.path})
-            store.add_followups(
+            stores.followups.add(
                 OHLCV, [FollowUp(SPLITS, session.isoformat()), owed], summary.run_id
             )
             marks_owed.append(owed)
-            store.advance(OHLCV, {MARKET: session}, summary.run_id)
+            stores.watermarks.advance(OHLCV, {MARKET: session}, summary.run_id)
             summary.watermark = session.isoformat()
             progress(log, "ohlcv sessions landed", done, len(sessions), session=session)
     finally:
         if symbol_marks:
-            store.advance(OHLCV, symbol_marks, summary.run_id)
+            stores.watermarks.advance(OHLCV, symbol_marks, summary.run_id)
             for owed in marks_owed:
-                store.complete_followup(OHLCV, owed)
-    _settle_followups(source, lake, store, request, summary, calendar)
+                stores.followups.complete(OHLCV, owed)
+    _settle_followups(source, lake, stores, request, summary, calendar)
 
 
 def _settle_followups(
     source: MarketSource,
     lake: Lake,
-    store: WatermarkStore,
+    stores: Stores,
     request: OhlcvRequest,
     summary: RunSummary,
     calendar: TradingCalendar,
@@ -169,49 +167,49 @@ def _settle_followups(
 
     One that fails stays pending with its error and leaves the run `partial` (its sessions
     are landed; the owed work is not lost, the next run tries it again)."""
-    for item in store.pending_followups(OHLCV, SYMBOL_MARKS):
+    for item in stores.followups.pending(OHLCV, SYMBOL_MARKS):
         _attempt(
-            store,
+            stores,
             summary,
             [item],
-            lambda item=item: store.advance(
+            lambda item=item: stores.watermarks.advance(
                 OHLCV, landed_marks(lake, item.detail["file"]), summary.run_id
             ),
         )
-    checks = store.pending_followups(OHLCV, SPLITS)
+    checks = stores.followups.pending(OHLCV, SPLITS)
     if checks:
         sessions = [_day(c.key) for c in checks]
         span: Span = (None, min(sessions), max(sessions))
-        _attempt(store, summary, checks, lambda: _check_splits(source, store, summary, [span]))
+        _attempt(stores, summary, checks, lambda: _check_splits(source, stores, summary, [span]))
     # Per-symbol ranges: one call to the splits endpoint for all of them, not one each.
-    ranges = store.pending_followups(OHLCV, SYMBOL_SPLITS)
+    ranges = stores.followups.pending(OHLCV, SYMBOL_SPLITS)
     if ranges:
         spans: list[Span] = [
             (r.detail["symbol"], _day(r.detail["from"]), _day(r.detail["through"])) for r in ranges
         ]
-        _attempt(store, summary, ranges, lambda: _check_splits(source, store, summary, spans))
-    for item in store.pending_followups(OHLCV, RESTATE):
+        _attempt(stores, summary, ranges, lambda: _check_splits(source, stores, summary, spans))
+    for item in stores.followups.pending(OHLCV, RESTATE):
         _attempt(
-            store,
+            stores,
             summary,
             [item],
-            lambda item=item: _restate(source, lake, store, calendar, request, summary, item),
+            lambda item=item: _restate(source, lake, stores, calendar, request, summary, item),
         )
 
 
-def _attempt(store: WatermarkStore, summary: RunSummary, items: list[FollowUp], work: Any) -> None:
+def _attempt(stores: Stores, summary: RunSummary, items: list[FollowUp], work: Any) -> None:
     try:
         work()
     except Exception as exc:  # any failure: the follow-up stays owed, the run goes on
         error = f"{type(exc).__name__}: {exc}"
         log.warning("follow-up failed", extra={"kind": items[0].kind, "error": error})
         for item in items:
-            store.fail_followup(OHLCV, item, error)
+            stores.followups.fail(OHLCV, item, error)
             summary.followups_pending.append(f"{item.kind} {item.key}: {error}")
         summary.status = "partial"
         return
     for item in items:
-        store.complete_followup(OHLCV, item)
+        stores.followups.complete(OHLCV, item)
         summary.followups_done.append(f"{item.kind} {item.key}")
 
 
@@ -220,7 +218,7 @@ def _day(value: str) -> dt.date:
 
 
 def _check_splits(
-    source: MarketSource, store: WatermarkStore, summary: RunSummary, spans: list[Span]
+    source: MarketSource, stores: Stores, summary: RunSummary, spans: list[Span]
 ) -> None:
     """A split rewrites a symbol's adjusted history: each one found in a span (of its
     symbol, or of any) becomes an owed restatement through the span's last day, recorded
@@ -237,13 +235,13 @@ def _check_splits(
             if wanted in (None, symbol) and start <= executed <= through:
                 detail = {"through": through.isoformat(), "executed": executed.isoformat()}
                 owed[symbol] = FollowUp(RESTATE, symbol, detail)
-    store.add_followups(OHLCV, list(owed.values()), summary.run_id)
+    stores.followups.add(OHLCV, list(owed.values()), summary.run_id)
 
 
 def _restate(
     source: MarketSource,
     lake: Lake,
-    store: WatermarkStore,
+    stores: Stores,
     calendar: TradingCalendar,
     request: OhlcvRequest,
     summary: RunSummary,
@@ -257,31 +255,31 @@ def _restate(
     batch = land_bars(lake, calendar, bars, source.name, utcnow())
     summary.add(batch)
     summary.restated_symbols.append(symbol)
-    store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
+    stores.watermarks.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
     log.info("split restated", extra={"symbol": symbol, "executed": item.detail["executed"]})
 
 
 def _fetch_symbols(
     source: MarketSource,
     lake: Lake,
-    store: WatermarkStore,
+    stores: Stores,
     calendar: TradingCalendar,
     request: OhlcvRequest,
     summary: RunSummary,
 ) -> None:
     assert request.symbols is not None
-    marks = {} if request.backfill else store.get_many(OHLCV, request.symbols)
+    marks = {} if request.backfill else stores.watermarks.get_many(OHLCV, request.symbols)
     _refuse_a_new_lake(lake, OHLCV, max(marks.values(), default=None))
     for done, symbol in enumerate(request.symbols, 1):
-        _fetch_symbol(source, lake, store, calendar, request, summary, symbol, marks.get(symbol))
+        _fetch_symbol(source, lake, stores, calendar, request, summary, symbol, marks.get(symbol))
         progress(log, "ohlcv symbols fetched", done, len(request.symbols), symbol=symbol)
-    _settle_followups(source, lake, store, request, summary, calendar)
+    _settle_followups(source, lake, stores, request, summary, calendar)
 
 
 def _fetch_symbol(
     source: MarketSource,
     lake: Lake,
-    store: WatermarkStore,
+    stores: Stores,
     calendar: TradingCalendar,
     request: OhlcvRequest,
     summary: RunSummary,
@@ -315,14 +313,14 @@ def _fetch_symbol(
     # a split inside it owes a restatement. Recorded before the mark hides the range.
     span = {"symbol": symbol, "from": start.isoformat(), "through": request.end.isoformat()}
     owed = FollowUp(SYMBOL_SPLITS, f"{symbol} {span['from']}..{span['through']}", span)
-    store.add_followups(OHLCV, [owed], summary.run_id)
-    store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
+    stores.followups.add(OHLCV, [owed], summary.run_id)
+    stores.watermarks.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
 
 
 def fetch_tickers(
     source: MarketSource,
     lake: Lake,
-    store: WatermarkStore,
+    stores: Stores,
     as_of: dt.date,
     refresh: bool = False,
 ) -> FetchResult:
@@ -331,11 +329,11 @@ def fetch_tickers(
     A snapshot already landed for that date (or a later one) is not fetched again unless
     `refresh` is set, so re-running a day lands nothing new.
     """
-    run = store.start_run(TICKERS, source.name, as_of, as_of)
+    run = stores.ledger.start_run(TICKERS, source.name, as_of, as_of)
     summary = RunSummary(run.run_id, TICKERS, source.name)
 
     def body() -> None:
-        watermark = store.get(TICKERS, MARKET)
+        watermark = stores.watermarks.get(TICKERS, MARKET)
         _refuse_a_new_lake(lake, TICKERS, None if refresh else watermark)
         if watermark is not None and watermark >= as_of and not refresh:
             summary.watermark = watermark.isoformat()
@@ -348,8 +346,8 @@ def fetch_tickers(
         batch = land_tickers(lake, tickers, source.name, utcnow())
         summary.add(batch)
         summary.sessions.append(as_of.isoformat())
-        store.advance(TICKERS, {MARKET: as_of}, summary.run_id)
+        stores.watermarks.advance(TICKERS, {MARKET: as_of}, summary.run_id)
         summary.watermark = as_of.isoformat()
         summary.status = "succeeded"
 
-    return audited(store, summary, run, body)
+    return audited(stores.ledger, summary, run, body)

@@ -110,8 +110,8 @@ WAIT = click.option(
 def _exclusive(rt: Runtime, command: str, wait: bool) -> Iterator[None]:
     """The lake's run lock for the command, and a word about stale runs it marked."""
 
+    from ingestion.run_ledger import LockHolder
     from ingestion.runtime import exclusive_run
-    from ingestion.watermarks import LockHolder
 
     def waiting(holder: LockHolder) -> None:
         click.echo(f"waiting: the run lock is held by {holder.describe()}", err=True)
@@ -168,10 +168,10 @@ def ingest(
             if dataset in ("all", "tickers"):
                 as_of = parse_meta_event({"date": request.end.isoformat()}, request.end)
                 result["tickers"] = fetch_tickers(
-                    rt.source, rt.lake, rt.store, as_of, refresh=request.backfill
+                    rt.source, rt.lake, rt.stores, as_of, refresh=request.backfill
                 )
             if dataset in ("all", "ohlcv"):
-                result["ohlcv"] = fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request)
+                result["ohlcv"] = fetch_ohlcv(rt.source, rt.lake, rt.stores, rt.calendar, request)
     except (EventError, InvalidSymbolError) as exc:
         raise click.UsageError(str(exc)) from None
     _emit(
@@ -199,7 +199,7 @@ def ingest_file_command(path: Path, as_json: bool) -> None:
     from ingestion.runtime import runtime
 
     with runtime(_settings(), source="sample") as rt, _exclusive(rt, "ingest-file", False):
-        result = ingest_file(path, rt.lake, rt.store, rt.calendar)
+        result = ingest_file(path, rt.lake, rt.stores.ledger, rt.calendar)
     _emit(result.to_dict(), as_json, lambda: ingest_text({result.dataset: result}))
 
 
