@@ -19,7 +19,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from core.lake import Lake
-from ingestion import fetch
+from ingestion import landing_pipeline
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.landing import land_bars
 from ingestion.sample_market import SPLIT_DATE, SPLIT_SYMBOL, SampleMarket
@@ -83,14 +83,14 @@ def built(tmp_path_factory, calendar):
     clock = pytest.MonkeyPatch()
     steps: dict[str, object] = {"warehouse": warehouse}
     try:
-        clock.setattr(fetch, "utcnow", lambda: _landed_at(BEFORE_SPLIT))
+        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(BEFORE_SPLIT))
         fetch_tickers(market, lake, stores, BEFORE_SPLIT)
         request = OhlcvRequest(start=START, end=BEFORE_SPLIT, history_start=START)
         fetch_ohlcv(market, lake, stores, calendar, request)
         dbt(tmp, lake_dir, warehouse, "build", *SELECT)
         steps["before_split"] = _patterns(warehouse)
 
-        clock.setattr(fetch, "utcnow", lambda: _landed_at(SPLIT_WEEK_END))
+        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(SPLIT_WEEK_END))
         request = OhlcvRequest(end=SPLIT_WEEK_END, history_start=START)
         steps["split_week"] = fetch_ohlcv(market, lake, stores, calendar, request).to_dict()
         dbt(tmp, lake_dir, warehouse, "build", *SELECT)

@@ -17,7 +17,7 @@ import pytest
 
 from core.lake import Lake
 from core.paths import REPO_ROOT
-from ingestion import fetch
+from ingestion import landing_pipeline
 from ingestion.bars import LANDING_OHLCV_SCHEMA
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.sample_market import SampleMarket
@@ -75,12 +75,12 @@ def scoped(tmp_path_factory, calendar):
     clock = pytest.MonkeyPatch()
     # each session landed after its close, so the daily run's look-back (an hour before
     # the newest landing) re-reads `before` and reaches LAST, not the history
-    clock.setattr(fetch, "utcnow", lambda: _landed_at(earlier))
+    clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(earlier))
     fetch_tickers(market, lake, stores, before)
     fetch_ohlcv(
         market, lake, stores, calendar, OhlcvRequest(start=dt.date(2024, 1, 2), end=earlier)
     )
-    clock.setattr(fetch, "utcnow", lambda: _landed_at(before))
+    clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(before))
     fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=before))
     dbt(tmp, lake_dir, warehouse, "build", "--selector", "verify")
     outcome: dict[str, object] = {"full": _run_results(tmp)}
@@ -116,7 +116,7 @@ def scoped(tmp_path_factory, calendar):
             "(select min(bucket_start) from silver.ohlcv_3d)"
         )
 
-    clock.setattr(fetch, "utcnow", lambda: _landed_at(LAST))
+    clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(LAST))
     fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=LAST))
     clock.undo()
     outcome["daily_output"] = dbt(tmp, lake_dir, warehouse, "build")

@@ -32,7 +32,7 @@ import pytest
 from core.lake import Lake
 from core.layout import daily_report_file
 from core.settings import Settings
-from ingestion import fetch
+from ingestion import landing_pipeline
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.sample_market import SampleMarket
 from ingestion.stores import Stores
@@ -106,7 +106,7 @@ def built(trino_server, tmp_path_factory, calendar, moto_server) -> Iterator[dic
     landed_at = dt.datetime.combine(END, dt.time(21, 30), tzinfo=dt.UTC)
     clock = pytest.MonkeyPatch()
     try:
-        clock.setattr(fetch, "utcnow", lambda: landed_at)
+        clock.setattr(landing_pipeline, "utcnow", lambda: landed_at)
         fetch_tickers(market, lake, stores, END)
         fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(start=START, end=END))
     finally:

@@ -49,7 +49,7 @@ import pytest
 
 from core.duckdb_extensions import load_packaged_extension
 from core.lake import Lake
-from ingestion import fetch
+from ingestion import landing_pipeline
 from ingestion.bars import BAR_SCHEMA
 from ingestion.calendar import TradingCalendar
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
@@ -241,7 +241,7 @@ def built(trino_server, tmp_path_factory, calendar, moto_server) -> dict[str, An
     steps: dict[str, Any] = {"prefix": prefix}
     clock = pytest.MonkeyPatch()
     try:
-        clock.setattr(fetch, "utcnow", lambda: _landed_at(END))
+        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(END))
         fetch_tickers(market, lake, stores, END)
         request = OhlcvRequest(start=START, end=END, history_start=START)
         fetch_ohlcv(market, lake, stores, calendar, request)
@@ -254,7 +254,7 @@ def built(trino_server, tmp_path_factory, calendar, moto_server) -> dict[str, An
         steps["first"]["athena"] = _run_athena_models(trino_server, steps["athena_full"])
 
         # one more session, then a late correction of an old bar (a doji now)
-        clock.setattr(fetch, "utcnow", lambda: _landed_at(NEXT))
+        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(NEXT))
         fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=NEXT, history_start=START))
         correction = _doji_correction(lake_dir, CORRECTED_SYMBOL, CORRECTED_DATE)
         corrected_at = _landed_at(NEXT) + dt.timedelta(days=1)
