@@ -46,7 +46,7 @@ class NewLakeError(OperationalError):
 def _refuse_a_new_lake(lake: Lake, dataset: str, landed_through: dt.date | None) -> None:
     if landed_through is None or lake.list_files(LANDING_PREFIXES[dataset]):
         return
-    # Vacuum deletes old landing files of a lake whose bronze holds them; it leaves manifests.
+    # Vacuum deletes old landing files bronze's tables hold; it leaves manifests.
     if dataset == OHLCV and lake.list_files(VACUUM_MANIFEST_PREFIX, ".json"):
         return
     raise NewLakeError(

@@ -1,4 +1,4 @@
-"""`condvest ingest-file`: land a user's CSV or parquet file of daily bars into Bronze.
+"""`condvest ingest-file`: land a user's CSV or parquet file of daily bars into the landing area.
 
 Problems that leave a value unrepresentable (a date that is not a date, a price that is not
 a number, an unknown or missing column) stop the import with a clear error naming the rows,

@@ -148,7 +148,7 @@ def ingest(
     as_json: bool,
     wait: bool,
 ) -> None:
-    """Fetch from a market source into Bronze, filling every session since the watermark."""
+    """Fetch from a market source into the landing area, every session since the watermark."""
     from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
     from ingestion.fetch import fetch_ohlcv, fetch_tickers
     from ingestion.results import FetchResult
@@ -189,7 +189,7 @@ def ingest(
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @JSON
 def ingest_file_command(path: Path, as_json: bool) -> None:
-    """Validate and land a CSV or parquet file of daily bars into Bronze.
+    """Validate and land a CSV or parquet file of daily bars into the landing area.
 
     Columns: symbol,date,open,high,low,close,volume[,vwap,transactions]. Rows that break a
     price rule are landed with a reason (dbt quarantines them); unparseable values or
@@ -558,7 +558,7 @@ def _run_json(result: DailyResult) -> dict[str, Any]:
 @TARGET
 @JSON
 def vacuum_command(retention_days: int, dry_run: bool, target: str, as_json: bool) -> None:
-    """Delete Bronze OHLCV landing files older than the retention whose every row is proven
+    """Delete OHLCV landing files older than the retention whose every row is proven
     in bronze.ohlcv_daily (or quarantined in bronze.ohlcv_rejected); writes a manifest."""
     from core.clock import utcnow
     from core.lake import Lake

@@ -1,4 +1,4 @@
-"""Lambda: land the tickers reference (active and delisted) into Bronze.
+"""Lambda: land the tickers reference (active and delisted) into the landing area.
 
 Event: {"date": "YYYY-MM-DD"} (optional; default the latest published session).
 A snapshot already landed for that date is not fetched again.

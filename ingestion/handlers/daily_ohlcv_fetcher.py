@@ -1,4 +1,4 @@
-"""Lambda: land daily OHLCV bars into Bronze. Event shape: `ingestion.events`.
+"""Lambda: land daily OHLCV bars into the landing area. Event shape: `ingestion.events`.
 
 Returns the run summary (plain JSON for Step Functions): run_id, status, sessions landed,
 files written, rows landed, invalid rows by reason, restated symbols, new watermark.
