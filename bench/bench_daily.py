@@ -50,7 +50,8 @@ from ingestion.calendar import load_calendar
 from ingestion.fetch import fetch_tickers
 from ingestion.polygon import PolygonClient
 from ingestion.runs import OHLCV
-from ingestion.watermarks import MARKET, WatermarkStore
+from ingestion.stores import Stores
+from ingestion.watermarks import MARKET
 from ml.features import DuckDBFeatureStore
 from orchestration import asl
 from orchestration.ml_steps import train_from_store
@@ -124,12 +125,12 @@ def watermark_dsn(dbt: Dbt) -> str:
 
 def land_ticker_snapshot(dbt: Dbt, server: dict[str, Any], day: dt.date) -> dict[str, Any]:
     """Yesterday's ticker list, landed from the server as FetchMetadata lands it."""
-    store = WatermarkStore.connect(watermark_dsn(dbt))
+    stores = Stores.connect(watermark_dsn(dbt))
     try:
         client = PolygonClient(server["api_key"], server["base_url"])
-        return fetch_tickers(client, Lake.open(str(dbt.lake)), store, day).to_dict()
+        return fetch_tickers(client, Lake.open(str(dbt.lake)), stores, day).to_dict()
     finally:
-        store.close()
+        stores.close()
 
 
 def set_watermarks(dbt: Dbt, day: Day) -> dict[str, Any]:
@@ -139,13 +140,13 @@ def set_watermarks(dbt: Dbt, day: Day) -> dict[str, Any]:
         last_bars = con.execute(
             "select symbol, max(date) from bronze.ohlcv_daily group by symbol"
         ).fetchall()
-    store = WatermarkStore.connect(watermark_dsn(dbt))
+    stores = Stores.connect(watermark_dsn(dbt))
     try:
-        store.advance(OHLCV, dict(last_bars), SETUP_RUN_ID)
-        store.advance(OHLCV, {MARKET: day.previous}, SETUP_RUN_ID)
-        market_mark = store.get(OHLCV, MARKET)
+        stores.watermarks.advance(OHLCV, dict(last_bars), SETUP_RUN_ID)
+        stores.watermarks.advance(OHLCV, {MARKET: day.previous}, SETUP_RUN_ID)
+        market_mark = stores.watermarks.get(OHLCV, MARKET)
     finally:
-        store.close()
+        stores.close()
     return {"market": str(market_mark), "symbols": len(last_bars)}
 
 

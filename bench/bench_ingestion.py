@@ -40,7 +40,7 @@ from core.paths import REPO_ROOT
 from ingestion.calendar import load_calendar
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv
 from ingestion.polygon import PolygonClient
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 
 STUB_MODULE = "tests.python.fixtures.polygon_server"
 OUT_DIR = REPO_ROOT / "bench" / "out"
@@ -89,7 +89,7 @@ def run_scenario(
     calendar = load_calendar(CALENDAR_PATH)
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
         lake = Lake.open(f"{tmp}/lake")
-        store = WatermarkStore.connect(f"sqlite:///{tmp}/watermarks.sqlite")
+        stores = Stores.connect(f"sqlite:///{tmp}/watermarks.sqlite")
         client = PolygonClient(api_key, base_url, max_retries=0)
         request = OhlcvRequest(start=start, end=end)
         rss_before = _peak_rss_bytes()
@@ -98,14 +98,14 @@ def run_scenario(
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
-        summary = fetch_ohlcv(client, lake, store, calendar, request).to_dict()
+        summary = fetch_ohlcv(client, lake, stores, calendar, request).to_dict()
         if profiler is not None:
             profiler.disable()
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         peak = _peak_rss_bytes()
         lake_bytes = sum(p.stat().st_size for p in Path(tmp, "lake").rglob("*.parquet"))
-        store.close()
+        stores.close()
     if profiler is not None:
         profiler.dump_stats(out / f"{name}.prof")
         text = io.StringIO()

@@ -12,10 +12,15 @@ import pyarrow as pa
 
 from core.clock import UTC
 
-# Landing files: <prefix>/ingest_date=YYYY-MM-DD/<batch_id>.parquet, by dataset. "bronze/"
-# in the persisted path is the landing zone (dbt's `landing` schema), kept as written by
-# every deployed lake; the consolidated layer is dbt's `bronze` schema.
-LANDING_PREFIXES = {"ohlcv": "bronze/raw_ohlcv", "tickers": "bronze/raw_tickers"}
+# The landing area: the raw files ingestion writes (dbt's `landing` schema reads them).
+# Its persisted prefix is "bronze", kept as written by every deployed lake; it is not the
+# consolidated layer, which is dbt's `bronze` schema.
+LANDING_PREFIX = "bronze"
+# Landing files: <prefix>/ingest_date=YYYY-MM-DD/<batch_id>.parquet, by dataset.
+LANDING_PREFIXES = {
+    "ohlcv": f"{LANDING_PREFIX}/raw_ohlcv",
+    "tickers": f"{LANDING_PREFIX}/raw_tickers",
+}
 
 # <prefix>/model_version=<v>/date=YYYY-MM-DD/<batch_id>.parquet; every file carries all of
 # these columns (the partition values included), so readers need no hive partitioning.

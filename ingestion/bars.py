@@ -1,4 +1,4 @@
-"""The Bronze landing schemas and the row-level validity rules.
+"""The landing schemas and the row-level validity rules.
 
 Validation never drops a row: every problem becomes a reason code in `invalid_reason`
 (codes joined by ';'), and dbt routes such rows to `bronze.ohlcv_rejected`. The rules live

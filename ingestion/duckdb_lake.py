@@ -1,7 +1,7 @@
 """DuckDB's view of the lake: landing tables as macros, and offline S3 access.
 
 dbt's sources on the dev target read the lake's files through table macros defined here
-at connection time: the Bronze landing files (`landing_raw_ohlcv()`,
+at connection time: the landing files (`landing_raw_ohlcv()`,
 `landing_raw_tickers()`) and the ML batch predictions (`lake_predictions()`). They glob
 LAKE_ROOT, and when a dataset has no file yet they return an empty table with its schema,
 so a fresh lake (say, only `ingest-file` so far, or no model trained yet) still builds.

@@ -1,43 +1,39 @@
 """The two ingestion jobs as plain functions: daily OHLCV and ticker metadata.
 
 Lambda handlers and the CLI are thin wrappers over `fetch_ohlcv` and `fetch_tickers`.
-Order of operations is what makes a run safe to repeat or interrupt: land a batch file
-(durably), then advance the watermark, then move on; the audit row records the outcome,
-failures included.
+This module asks the vendor (`MarketSource`: the Polygon client, or the sample market)
+for what is owed since the watermark, the whole market session by session or each
+symbol's range, and hands every answer to the landing pipeline
+(`ingestion.landing_pipeline`: land, then advance the watermark, the run audited); an
+OHLCV run then settles the follow-ups (`ingestion.settle`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 
-from core.clock import utcnow
 from core.errors import ExitCode, OperationalError
 from core.lake import Lake
 from core.layout import LANDING_PREFIXES, VACUUM_MANIFEST_PREFIX
 from core.logs import progress
 from ingestion.calendar import TradingCalendar
-from ingestion.landing import land_bars, land_tickers, landed_marks
+from ingestion.landing_pipeline import LandingPipeline, audited_landing
 from ingestion.results import FetchResult
-from ingestion.runs import OHLCV, TICKERS, RunSummary, audited
+from ingestion.runs import OHLCV, TICKERS, RunSummary
+from ingestion.settle import settle_followups
 from ingestion.sources import MarketSource
-from ingestion.symbols import normalize_symbol, require_symbol
-from ingestion.watermarks import MARKET, FollowUp, WatermarkStore
+from ingestion.stores import Stores
+from ingestion.symbols import normalize_symbol
+from ingestion.watermarks import MARKET
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HISTORY_START = dt.date(2003, 9, 10)  # Polygon's daily history starts here
-
-# Follow-up kinds: the splits check of a landed session, a split symbol's restatement, a
-# landed batch's per-symbol marks, the splits check of one symbol's fetched range.
-SPLITS, RESTATE, SYMBOL_MARKS = "splits", "restate", "symbol_marks"
-SYMBOL_SPLITS = "symbol_splits"
-# What a splits check covers: (the symbol, or None for every symbol; first day; last day).
-Span = tuple[str | None, dt.date, dt.date]
 
 
 class NewLakeError(OperationalError):
@@ -50,7 +46,7 @@ class NewLakeError(OperationalError):
 def _refuse_a_new_lake(lake: Lake, dataset: str, landed_through: dt.date | None) -> None:
     if landed_through is None or lake.list_files(LANDING_PREFIXES[dataset]):
         return
-    # Vacuum deletes old landing files of a lake whose bronze holds them; it leaves manifests.
+    # Vacuum deletes old landing files bronze's tables hold; it leaves manifests.
     if dataset == OHLCV and lake.list_files(VACUUM_MANIFEST_PREFIX, ".json"):
         return
     raise NewLakeError(
@@ -88,203 +84,76 @@ class OhlcvRequest:
 def fetch_ohlcv(
     source: MarketSource,
     lake: Lake,
-    store: WatermarkStore,
+    stores: Stores,
     calendar: TradingCalendar,
     request: OhlcvRequest,
 ) -> FetchResult:
     """Land OHLCV for the request, filling every session missed since the watermark."""
-    run = store.start_run(OHLCV, source.name, request.start, request.end)
-    summary = RunSummary(run.run_id, OHLCV, source.name)
 
-    def body() -> None:
+    def body(pipeline: LandingPipeline) -> None:
         if request.symbols is None:
-            _fetch_market(source, lake, store, calendar, request, summary)
+            _fetch_market(source, calendar, request, pipeline)
         else:
-            _fetch_symbols(source, lake, store, calendar, request, summary)
-        if summary.status == "running":
-            summary.status = "succeeded"
+            _fetch_symbols(source, calendar, request, pipeline)
+        settle_followups(source, pipeline, calendar, request.history_start)
+        if pipeline.summary.status == "running":
+            pipeline.summary.status = "succeeded"
 
-    return audited(store, summary, run, body)
+    requested = (request.start, request.end)
+    return audited_landing(lake, stores, OHLCV, source.name, requested, body)
 
 
 def _fetch_market(
     source: MarketSource,
-    lake: Lake,
-    store: WatermarkStore,
     calendar: TradingCalendar,
     request: OhlcvRequest,
-    summary: RunSummary,
+    pipeline: LandingPipeline,
 ) -> None:
-    watermark = None if request.backfill else store.get(OHLCV, MARKET)
-    _refuse_a_new_lake(lake, OHLCV, watermark)
+    watermark = None if request.backfill else pipeline.stores.watermarks.get(OHLCV, MARKET)
+    _refuse_a_new_lake(pipeline.lake, OHLCV, watermark)
     if watermark is not None:
         sessions = calendar.sessions_after(watermark, request.end)
     else:
         sessions = calendar.sessions_between(request.start or request.end, request.end)
     log.info("ohlcv market fetch", extra={"sessions": len(sessions), "watermark": watermark})
-    # Per-symbol marks are collected and written once (10,000 upserts per session would
-    # dominate a backfill); the market mark moves after every durable file. What the
-    # market mark would hide once it moved (the session's splits check, the batch's
-    # per-symbol marks) is recorded as owed first, and settled below or by a later run.
-    symbol_marks: dict[str, dt.date] = {}
-    marks_owed: list[FollowUp] = []
-    try:
-        for done, session in enumerate(sessions, 1):
-            bars = source.grouped_daily(session)
-            if bars.num_rows == 0:
-                # A session with no bars means "not published yet" (or an outage): stop
-                # here so the watermark stays put and the next run asks again.
-                summary.empty_sessions.append(session.isoformat())
-                summary.status = "partial"
-                break
-            batch = land_bars(lake, calendar, bars, source.name, utcnow())
-            summary.add(batch)
-            summary.sessions.append(session.isoformat())
-            symbol_marks.update(batch.max_date_by_symbol)
-            owed = FollowUp(SYMBOL_MARKS, batch.batch_id, {"file": batch.path})
-            store.add_followups(
-                OHLCV, [FollowUp(SPLITS, session.isoformat()), owed], summary.run_id
-            )
-            marks_owed.append(owed)
-            store.advance(OHLCV, {MARKET: session}, summary.run_id)
-            summary.watermark = session.isoformat()
-            progress(log, "ohlcv sessions landed", done, len(sessions), session=session)
-    finally:
-        if symbol_marks:
-            store.advance(OHLCV, symbol_marks, summary.run_id)
-            for owed in marks_owed:
-                store.complete_followup(OHLCV, owed)
-    _settle_followups(source, lake, store, request, summary, calendar)
+    pipeline.sessions(calendar, _grouped_daily(source, sessions, pipeline.summary), len(sessions))
 
 
-def _settle_followups(
-    source: MarketSource,
-    lake: Lake,
-    store: WatermarkStore,
-    request: OhlcvRequest,
-    summary: RunSummary,
-    calendar: TradingCalendar,
-) -> None:
-    """Do every pending follow-up, this run's and those earlier runs could not finish.
-
-    One that fails stays pending with its error and leaves the run `partial` (its sessions
-    are landed; the owed work is not lost, the next run tries it again)."""
-    for item in store.pending_followups(OHLCV, SYMBOL_MARKS):
-        _attempt(
-            store,
-            summary,
-            [item],
-            lambda item=item: store.advance(
-                OHLCV, landed_marks(lake, item.detail["file"]), summary.run_id
-            ),
-        )
-    checks = store.pending_followups(OHLCV, SPLITS)
-    if checks:
-        sessions = [_day(c.key) for c in checks]
-        span: Span = (None, min(sessions), max(sessions))
-        _attempt(store, summary, checks, lambda: _check_splits(source, store, summary, [span]))
-    # Per-symbol ranges: one call to the splits endpoint for all of them, not one each.
-    ranges = store.pending_followups(OHLCV, SYMBOL_SPLITS)
-    if ranges:
-        spans: list[Span] = [
-            (r.detail["symbol"], _day(r.detail["from"]), _day(r.detail["through"])) for r in ranges
-        ]
-        _attempt(store, summary, ranges, lambda: _check_splits(source, store, summary, spans))
-    for item in store.pending_followups(OHLCV, RESTATE):
-        _attempt(
-            store,
-            summary,
-            [item],
-            lambda item=item: _restate(source, lake, store, calendar, request, summary, item),
-        )
-
-
-def _attempt(store: WatermarkStore, summary: RunSummary, items: list[FollowUp], work: Any) -> None:
-    try:
-        work()
-    except Exception as exc:  # any failure: the follow-up stays owed, the run goes on
-        error = f"{type(exc).__name__}: {exc}"
-        log.warning("follow-up failed", extra={"kind": items[0].kind, "error": error})
-        for item in items:
-            store.fail_followup(OHLCV, item, error)
-            summary.followups_pending.append(f"{item.kind} {item.key}: {error}")
-        summary.status = "partial"
-        return
-    for item in items:
-        store.complete_followup(OHLCV, item)
-        summary.followups_done.append(f"{item.kind} {item.key}")
-
-
-def _day(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
-
-
-def _check_splits(
-    source: MarketSource, store: WatermarkStore, summary: RunSummary, spans: list[Span]
-) -> None:
-    """A split rewrites a symbol's adjusted history: each one found in a span (of its
-    symbol, or of any) becomes an owed restatement through the span's last day, recorded
-    before the check counts as done."""
-    first, last = min(span[1] for span in spans), max(span[2] for span in spans)
-    owed: dict[str, FollowUp] = {}
-    for symbol, executed, _ratio in source.splits(first, last):
-        try:
-            symbol = require_symbol(symbol)
-        except ValueError:
-            log.warning("split for unusable symbol skipped", extra={"symbol": repr(symbol)})
-            continue
-        for wanted, start, through in spans:
-            if wanted in (None, symbol) and start <= executed <= through:
-                detail = {"through": through.isoformat(), "executed": executed.isoformat()}
-                owed[symbol] = FollowUp(RESTATE, symbol, detail)
-    store.add_followups(OHLCV, list(owed.values()), summary.run_id)
-
-
-def _restate(
-    source: MarketSource,
-    lake: Lake,
-    store: WatermarkStore,
-    calendar: TradingCalendar,
-    request: OhlcvRequest,
-    summary: RunSummary,
-    item: FollowUp,
-) -> None:
-    """Refetch a split symbol's whole history through the split's window, as one batch."""
-    symbol = item.key
-    bars = source.ticker_range(symbol, request.history_start, _day(item.detail["through"]))
-    if bars.num_rows == 0:
-        return
-    batch = land_bars(lake, calendar, bars, source.name, utcnow())
-    summary.add(batch)
-    summary.restated_symbols.append(symbol)
-    store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
-    log.info("split restated", extra={"symbol": symbol, "executed": item.detail["executed"]})
+def _grouped_daily(
+    source: MarketSource, sessions: list[dt.date], summary: RunSummary
+) -> Iterator[tuple[dt.date, pa.Table]]:
+    """Each session's whole-market bars, asked for one session at a time as the pipeline
+    lands them, up to the first session with none."""
+    for session in sessions:
+        bars = source.grouped_daily(session)
+        if bars.num_rows == 0:
+            # A session with no bars means "not published yet" (or an outage): stop
+            # here so the watermark stays put and the next run asks again.
+            summary.empty_sessions.append(session.isoformat())
+            summary.status = "partial"
+            return
+        yield session, bars
 
 
 def _fetch_symbols(
     source: MarketSource,
-    lake: Lake,
-    store: WatermarkStore,
     calendar: TradingCalendar,
     request: OhlcvRequest,
-    summary: RunSummary,
+    pipeline: LandingPipeline,
 ) -> None:
     assert request.symbols is not None
-    marks = {} if request.backfill else store.get_many(OHLCV, request.symbols)
-    _refuse_a_new_lake(lake, OHLCV, max(marks.values(), default=None))
+    marks = {} if request.backfill else pipeline.stores.watermarks.get_many(OHLCV, request.symbols)
+    _refuse_a_new_lake(pipeline.lake, OHLCV, max(marks.values(), default=None))
     for done, symbol in enumerate(request.symbols, 1):
-        _fetch_symbol(source, lake, store, calendar, request, summary, symbol, marks.get(symbol))
+        _fetch_symbol(source, calendar, request, pipeline, symbol, marks.get(symbol))
         progress(log, "ohlcv symbols fetched", done, len(request.symbols), symbol=symbol)
-    _settle_followups(source, lake, store, request, summary, calendar)
 
 
 def _fetch_symbol(
     source: MarketSource,
-    lake: Lake,
-    store: WatermarkStore,
     calendar: TradingCalendar,
     request: OhlcvRequest,
-    summary: RunSummary,
+    pipeline: LandingPipeline,
     symbol: str,
     watermark: dt.date | None,
 ) -> None:
@@ -297,7 +166,7 @@ def _fetch_symbol(
         start = request.start or request.end
     bars: pa.Table = source.ticker_range(symbol, start, request.end)
     if bars.num_rows == 0:
-        summary.empty_sessions.append(f"{symbol}:{start.isoformat()}..{request.end}")
+        pipeline.summary.empty_sessions.append(f"{symbol}:{start.isoformat()}..{request.end}")
         if watermark is None:
             # Never landed and nothing now: most likely a ticker the source does not know
             # (a typo, a delisted or renamed name), not a session still to be published.
@@ -306,23 +175,15 @@ def _fetch_symbol(
                 f"{request.end}; check the ticker",
                 extra={"symbol": symbol},
             )
-            summary.unknown_symbols.append(symbol)
+            pipeline.summary.unknown_symbols.append(symbol)
         return
-    batch = land_bars(lake, calendar, bars, source.name, utcnow())
-    summary.add(batch)
-    summary.symbols.append(symbol)
-    # The range came adjusted for every split known now; bars landed before it were not:
-    # a split inside it owes a restatement. Recorded before the mark hides the range.
-    span = {"symbol": symbol, "from": start.isoformat(), "through": request.end.isoformat()}
-    owed = FollowUp(SYMBOL_SPLITS, f"{symbol} {span['from']}..{span['through']}", span)
-    store.add_followups(OHLCV, [owed], summary.run_id)
-    store.advance(OHLCV, batch.max_date_by_symbol, summary.run_id)
+    pipeline.symbol_range(calendar, symbol, start, request.end, bars)
 
 
 def fetch_tickers(
     source: MarketSource,
     lake: Lake,
-    store: WatermarkStore,
+    stores: Stores,
     as_of: dt.date,
     refresh: bool = False,
 ) -> FetchResult:
@@ -331,11 +192,10 @@ def fetch_tickers(
     A snapshot already landed for that date (or a later one) is not fetched again unless
     `refresh` is set, so re-running a day lands nothing new.
     """
-    run = store.start_run(TICKERS, source.name, as_of, as_of)
-    summary = RunSummary(run.run_id, TICKERS, source.name)
 
-    def body() -> None:
-        watermark = store.get(TICKERS, MARKET)
+    def body(pipeline: LandingPipeline) -> None:
+        summary = pipeline.summary
+        watermark = stores.watermarks.get(TICKERS, MARKET)
         _refuse_a_new_lake(lake, TICKERS, None if refresh else watermark)
         if watermark is not None and watermark >= as_of and not refresh:
             summary.watermark = watermark.isoformat()
@@ -345,11 +205,7 @@ def fetch_tickers(
         tickers = pa.concat_tables(tables)
         if tickers.num_rows == 0:
             raise RuntimeError(f"the source returned no tickers as of {as_of}")
-        batch = land_tickers(lake, tickers, source.name, utcnow())
-        summary.add(batch)
-        summary.sessions.append(as_of.isoformat())
-        store.advance(TICKERS, {MARKET: as_of}, summary.run_id)
-        summary.watermark = as_of.isoformat()
+        pipeline.tickers(as_of, tickers)
         summary.status = "succeeded"
 
-    return audited(store, summary, run, body)
+    return audited_landing(lake, stores, TICKERS, source.name, (as_of, as_of), body)

@@ -1,4 +1,4 @@
-"""`condvest ingest-file`: land a user's CSV or parquet file of daily bars into Bronze.
+"""`condvest ingest-file`: land a user's CSV or parquet file of daily bars into the landing area.
 
 Problems that leave a value unrepresentable (a date that is not a date, a price that is not
 a number, an unknown or missing column) stop the import with a clear error naming the rows,
@@ -25,8 +25,8 @@ from ingestion.bars import BAR_SCHEMA
 from ingestion.calendar import TradingCalendar
 from ingestion.landing import land_bars
 from ingestion.results import FetchResult
+from ingestion.run_ledger import RunLedger
 from ingestion.runs import OHLCV, RunSummary, audited
-from ingestion.watermarks import WatermarkStore
 
 REQUIRED = ("symbol", "date", "open", "high", "low", "close", "volume")
 OPTIONAL = ("vwap", "transactions")
@@ -199,14 +199,14 @@ def read_bars_file(path: Path) -> pa.Table:
 
 
 def ingest_file(
-    path: Path, lake: Lake, store: WatermarkStore, calendar: TradingCalendar
+    path: Path, lake: Lake, ledger: RunLedger, calendar: TradingCalendar
 ) -> FetchResult:
     """Validate and land one file as one batch (source `file:<name>`), with an audit row.
 
     Watermarks are left alone: they track what the fetchers have pulled from a source.
     """
     source = f"file:{path.name}"
-    run = store.start_run(OHLCV, source, None, None)
+    run = ledger.start_run(OHLCV, source, None, None)
     summary = RunSummary(run.run_id, OHLCV, source)
 
     def body() -> None:
@@ -215,4 +215,4 @@ def ingest_file(
         summary.sessions = sorted({d.isoformat() for d in bars["date"].to_pylist()})
         summary.status = "succeeded"
 
-    return audited(store, summary, run, body)
+    return audited(ledger, summary, run, body)

@@ -1,4 +1,4 @@
-"""Turn a source table into a Bronze landing file: lineage columns, validity, atomic write."""
+"""Turn a source table into a landing file: lineage columns, validity, atomic write."""
 
 from __future__ import annotations
 

@@ -3,14 +3,15 @@
 dbt reads every landing file of a dataset through one glob (DuckDB's table macros, the
 Athena/Trino Hive tables over the landing prefix), so a truncated or garbage `.parquet`, a
 file whose column types drifted, one missing a required column or one with a corrupt data
-page would fail the whole build, or put rows without a price into Bronze. `check_landing`
-opens each new landing file, compares its footer's schema with the landing schema and reads
-every row group of the landing columns it holds (a corrupt page fails only when read); a
-file that fails is moved under `bronze/quarantine/` (outside every landing glob, so every
-engine stops reading it, and vacuum never deletes it), and recorded with its reason in a
-manifest under `_manifests/quarantine/`. Nothing is deleted before its copy and its manifest
-are written. Files that passed are remembered by path, size and modification time in
-`CHECKED_INDEX`, so a daily run reads only the files that are new or changed since.
+page would fail the whole build, or put rows without a price into bronze's tables.
+`check_landing` opens each new landing file, compares its footer's schema with the landing
+schema and reads every row group of the landing columns it holds (a corrupt page fails only
+when read); a file that fails is moved under `bronze/quarantine/`, in the landing area but
+outside every landing glob (so every engine stops reading it, and vacuum never deletes it),
+and recorded with its reason in a manifest under `_manifests/quarantine/`. Nothing is
+deleted before its copy and its manifest are written. Files that passed are remembered by
+path, size and modification time in `CHECKED_INDEX`, so a daily run reads only the files
+that are new or changed since.
 
 The local `condvest daily` and the AWS state machine run it as the same state,
 CheckLanding, before the dbt build (`orchestration.handlers.check_landing` on AWS).
@@ -26,13 +27,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.lake import Lake
-from core.layout import LANDING_PREFIXES
+from core.layout import LANDING_PREFIX, LANDING_PREFIXES
 from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
 from ingestion.results import LandingCheck, QuarantinedFile
 
 log = logging.getLogger(__name__)
 
-QUARANTINE_PREFIX = "bronze/quarantine"
+QUARANTINE_PREFIX = f"{LANDING_PREFIX}/quarantine"
 QUARANTINE_MANIFEST_PREFIX = "_manifests/quarantine"
 # The landing files already checked and found readable: {path in the lake: "size:mtime_ns"}.
 CHECKED_INDEX = f"{QUARANTINE_MANIFEST_PREFIX}/checked/landing.json"
@@ -128,7 +129,9 @@ def check_landing(lake: Lake, now: dt.datetime) -> LandingCheck:
             if reason is None:
                 readable[key] = stamp
                 continue
-            target = lake.path(QUARANTINE_PREFIX, info.path.removeprefix(lake.path("bronze") + "/"))
+            target = lake.path(
+                QUARANTINE_PREFIX, info.path.removeprefix(lake.path(LANDING_PREFIX) + "/")
+            )
             moves.append((info.path, target))
             result.quarantined.append(
                 QuarantinedFile(dataset, lake.display(info.path), lake.display(target), reason)

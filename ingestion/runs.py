@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from core.logs import log_context
 from ingestion.landing import LandedBatch
 from ingestion.results import FetchResult
-from ingestion.watermarks import RunRecord, WatermarkStore
+from ingestion.run_ledger import RunLedger, RunRecord
 
 OHLCV, TICKERS = "ohlcv", "tickers"
 
@@ -31,7 +31,7 @@ class RunSummary:
     # Asked for, never landed, and the source had nothing: likely not a ticker it knows.
     unknown_symbols: list[str] = field(default_factory=list)
     malformed_records: list[str] = field(default_factory=list)
-    # Owed work (see ingestion.fetch): settled by this run, and still pending with its error.
+    # Owed work (see ingestion.settle): settled by this run, and still pending with its error.
     followups_done: list[str] = field(default_factory=list)
     followups_pending: list[str] = field(default_factory=list)
     watermark: str | None = None
@@ -70,7 +70,7 @@ class RunSummary:
 
 
 def audited(
-    store: WatermarkStore, summary: RunSummary, run: RunRecord, body: Callable[[], None]
+    ledger: RunLedger, summary: RunSummary, run: RunRecord, body: Callable[[], None]
 ) -> FetchResult:
     """Run `body` (its log records carry the run and dataset), then record the outcome in
     the audit row, failures included."""
@@ -82,7 +82,7 @@ def audited(
         summary.error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        store.finish_run(
+        ledger.finish_run(
             run,
             summary.status,
             len(summary.sessions),

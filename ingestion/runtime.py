@@ -15,8 +15,9 @@ from core.lake import Lake
 from core.settings import Settings
 from ingestion.calendar import TradingCalendar, load_calendar
 from ingestion.credentials import polygon_api_key, watermark_dsn
+from ingestion.run_ledger import LockHolder
 from ingestion.sources import MarketSource
-from ingestion.watermarks import LockHolder, WatermarkStore
+from ingestion.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ class Runtime:
     settings: Settings
     calendar: TradingCalendar
     lake: Lake
-    store: WatermarkStore
+    stores: Stores
     source: MarketSource
 
     def default_date(self, now: dt.datetime | None = None) -> dt.date:
@@ -100,8 +101,8 @@ def exclusive_run(
     queues behind it. Holding the lock, no other run can be alive, so any run the audit
     still shows `running` was killed: it is marked `abandoned`. Yields those run ids."""
     name = f"run {rt.lake.display(rt.lake.base)}"
-    with rt.store.run_lock(name, holder, wait=wait, on_wait=on_wait):
-        abandoned = rt.store.abandon_stale_runs()
+    with rt.stores.ledger.run_lock(name, holder, wait=wait, on_wait=on_wait):
+        abandoned = rt.stores.ledger.abandon_stale_runs()
         if abandoned:
             log.warning("stale runs marked abandoned", extra={"runs": abandoned})
         yield abandoned
@@ -112,14 +113,14 @@ def runtime(settings: Settings | None = None, source: str | None = None) -> Iter
     settings = settings or Settings.from_env()
     calendar = load_calendar(settings.trading_calendar_path)
     lake = usable_lake(settings.lake_root, settings.aws_region)
-    store = WatermarkStore.connect(watermark_dsn(settings.watermark_dsn, settings.rds_secret_arn))
+    stores = Stores.connect(watermark_dsn(settings.watermark_dsn, settings.rds_secret_arn))
     try:
         yield Runtime(
             settings=settings,
             calendar=calendar,
             lake=lake,
-            store=store,
+            stores=stores,
             source=make_source(settings, calendar, source),
         )
     finally:
-        store.close()
+        stores.close()

@@ -110,8 +110,8 @@ WAIT = click.option(
 def _exclusive(rt: Runtime, command: str, wait: bool) -> Iterator[None]:
     """The lake's run lock for the command, and a word about stale runs it marked."""
 
+    from ingestion.run_ledger import LockHolder
     from ingestion.runtime import exclusive_run
-    from ingestion.watermarks import LockHolder
 
     def waiting(holder: LockHolder) -> None:
         click.echo(f"waiting: the run lock is held by {holder.describe()}", err=True)
@@ -148,7 +148,7 @@ def ingest(
     as_json: bool,
     wait: bool,
 ) -> None:
-    """Fetch from a market source into Bronze, filling every session since the watermark."""
+    """Fetch from a market source into the landing area, every session since the watermark."""
     from ingestion.events import EventError, parse_meta_event, parse_ohlcv_event
     from ingestion.fetch import fetch_ohlcv, fetch_tickers
     from ingestion.results import FetchResult
@@ -168,10 +168,10 @@ def ingest(
             if dataset in ("all", "tickers"):
                 as_of = parse_meta_event({"date": request.end.isoformat()}, request.end)
                 result["tickers"] = fetch_tickers(
-                    rt.source, rt.lake, rt.store, as_of, refresh=request.backfill
+                    rt.source, rt.lake, rt.stores, as_of, refresh=request.backfill
                 )
             if dataset in ("all", "ohlcv"):
-                result["ohlcv"] = fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request)
+                result["ohlcv"] = fetch_ohlcv(rt.source, rt.lake, rt.stores, rt.calendar, request)
     except (EventError, InvalidSymbolError) as exc:
         raise click.UsageError(str(exc)) from None
     _emit(
@@ -189,7 +189,7 @@ def ingest(
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @JSON
 def ingest_file_command(path: Path, as_json: bool) -> None:
-    """Validate and land a CSV or parquet file of daily bars into Bronze.
+    """Validate and land a CSV or parquet file of daily bars into the landing area.
 
     Columns: symbol,date,open,high,low,close,volume[,vwap,transactions]. Rows that break a
     price rule are landed with a reason (dbt quarantines them); unparseable values or
@@ -199,7 +199,7 @@ def ingest_file_command(path: Path, as_json: bool) -> None:
     from ingestion.runtime import runtime
 
     with runtime(_settings(), source="sample") as rt, _exclusive(rt, "ingest-file", False):
-        result = ingest_file(path, rt.lake, rt.store, rt.calendar)
+        result = ingest_file(path, rt.lake, rt.stores.ledger, rt.calendar)
     _emit(result.to_dict(), as_json, lambda: ingest_text({result.dataset: result}))
 
 
@@ -558,7 +558,7 @@ def _run_json(result: DailyResult) -> dict[str, Any]:
 @TARGET
 @JSON
 def vacuum_command(retention_days: int, dry_run: bool, target: str, as_json: bool) -> None:
-    """Delete Bronze OHLCV landing files older than the retention whose every row is proven
+    """Delete OHLCV landing files older than the retention whose every row is proven
     in bronze.ohlcv_daily (or quarantined in bronze.ohlcv_rejected); writes a manifest."""
     from core.clock import utcnow
     from core.lake import Lake

@@ -26,8 +26,8 @@ from core.clock import utcnow
 from ingestion.events import parse_meta_event, parse_ohlcv_event
 from ingestion.fetch import fetch_ohlcv, fetch_tickers
 from ingestion.quarantine import check_landing
+from ingestion.run_ledger import RunRecord
 from ingestion.runtime import Runtime
-from ingestion.watermarks import RunRecord
 from ml.features import DuckDBFeatureStore
 from ml.registry import publish
 from orchestration import asl
@@ -89,7 +89,7 @@ class LocalSteps:
 
     def FetchMetadata(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         day = parse_meta_event({"date": _plan(document).date.isoformat()}, self.rt.default_date())
-        return fetch_tickers(self.rt.source, self.rt.lake, self.rt.store, day).to_dict()
+        return fetch_tickers(self.rt.source, self.rt.lake, self.rt.stores, day).to_dict()
 
     def FetchOhlcv(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         run = _plan(document)
@@ -98,7 +98,7 @@ class LocalSteps:
             self.rt.default_date(),
         )
         rt = self.rt
-        return fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request).to_dict()
+        return fetch_ohlcv(rt.source, rt.lake, rt.stores, rt.calendar, request).to_dict()
 
     def CheckLanding(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         # A landing file dbt cannot read would fail the build for the whole lake: set it
@@ -172,7 +172,7 @@ class LocalSteps:
             status,
             document,
             lake=self.rt.lake,
-            store=self.rt.store,
+            ledger=self.rt.stores.ledger,
             source=self.rt.source.name,
             execution=self.execution,
             env=self.env,
@@ -223,12 +223,14 @@ def run_daily(
     (dataset `daily`) from its start, and recorded `failed` if the walk itself breaks."""
     step_names()
     if steps.record is None:
-        steps.record = steps.rt.store.start_run(DAILY, steps.rt.source.name, requested, requested)
+        steps.record = steps.rt.stores.ledger.start_run(
+            DAILY, steps.rt.source.name, requested, requested
+        )
     try:
         return _walk(steps, requested, on_state)
     except Exception as exc:
         detail = {"status": FAILED, "error": f"{type(exc).__name__}: {exc}"}
-        steps.rt.store.finish_run(steps.record, "failed", 0, 0, 0, detail)
+        steps.rt.stores.ledger.finish_run(steps.record, "failed", 0, 0, 0, detail)
         raise
 
 

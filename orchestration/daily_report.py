@@ -17,7 +17,7 @@ from typing import Any
 from core.lake import Lake
 from core.settings import Settings
 from ingestion.credentials import watermark_dsn
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 from orchestration.daily import DailyResult
 from reports.daily import RunInfo, RunStep, build_daily_report, write_daily_report
 from reports.warehouse import connect, latest_date
@@ -55,11 +55,13 @@ def run_info_from_records(settings: Settings, day: dt.date) -> RunInfo | None:
 
     The audit keeps each run's status and start and end, not the daily run's states: the
     steps listed are the recorded runs themselves."""
-    store = WatermarkStore.connect(watermark_dsn(settings.watermark_dsn, settings.rds_secret_arn))
+    stores = Stores.connect(watermark_dsn(settings.watermark_dsn, settings.rds_secret_arn))
     try:
-        records = [r for r in store.runs() if str(r.get("requested_to"))[:10] == day.isoformat()]
+        records = [
+            r for r in stores.ledger.runs() if str(r.get("requested_to"))[:10] == day.isoformat()
+        ]
     finally:
-        store.close()
+        stores.close()
     if not records:
         return None
     daily = [r for r in records if r["dataset"] == DAILY]

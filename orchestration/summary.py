@@ -21,7 +21,7 @@ from core.contracts import require_keys
 from core.lake import Lake
 from core.layout import PREDICTIONS_PREFIX
 from ingestion.results import FetchResult, LandingCheck
-from ingestion.watermarks import RunRecord, WatermarkStore
+from ingestion.run_ledger import RunLedger, RunRecord
 from ml.predict import TOP_PREDICTIONS
 from ml.registry import METRICS_FILE, MODELS_PREFIX
 from ml.results import TopPrediction
@@ -240,7 +240,7 @@ def _vacuum_brief(result: Mapping[str, Any]) -> VacuumBrief | None:
 
 
 def record_run(
-    store: WatermarkStore,
+    ledger: RunLedger,
     summary: DailySummary,
     source: str,
     record: RunRecord | None = None,
@@ -250,8 +250,8 @@ def record_run(
     run opened when it started (`condvest daily`), else one is opened now."""
     if record is None:
         day = dt.date.fromisoformat(summary.date) if summary.date else None
-        record = store.start_run(DAILY, source, day, day)
-    store.finish_run(
+        record = ledger.start_run(DAILY, source, day, day)
+    ledger.finish_run(
         record,
         summary.status.lower(),
         summary.ohlcv.sessions_landed,
@@ -267,7 +267,7 @@ def report_run(
     document: Mapping[str, Any],
     *,
     lake: Lake,
-    store: WatermarkStore,
+    ledger: RunLedger,
     source: str,
     execution: str,
     env: Mapping[str, str],
@@ -281,6 +281,6 @@ def report_run(
     with the recorded run id and the summary.
     """
     summary = build_summary(status, document, lake=lake, execution=execution)
-    run_id = record_run(store, summary, source, record)
+    run_id = record_run(ledger, summary, source, record)
     delivery = notify(summary.to_dict(), NotifySettings.from_env(env), now=now)
     return {**delivery, "recorded_run_id": run_id, "summary": summary.to_dict()}

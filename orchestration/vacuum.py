@@ -1,4 +1,4 @@
-"""Vacuum: delete Bronze landing files past retention, once bronze provably holds them.
+"""Vacuum: delete landing files past retention, once bronze's tables provably hold them.
 
 Landing files (`bronze/raw_ohlcv/ingest_date=D/<batch_id>.parquet`) are the lake's raw
 record; dbt consolidates them into `bronze.ohlcv_daily` (valid bars, one per symbol and

@@ -1,4 +1,4 @@
-"""Lambda: land the tickers reference (active and delisted) into Bronze.
+"""Lambda: land the tickers reference (active and delisted) into the landing area.
 
 Event: {"date": "YYYY-MM-DD"} (optional; default the latest published session).
 A snapshot already landed for that date is not fetched again.
@@ -20,4 +20,4 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     # Never two fetches at once on one lake and store: a second execution fails BUSY.
     with runtime() as rt, exclusive_run(rt, "lambda FetchMetadata"):
         as_of = parse_meta_event(event, rt.default_date())
-        return fetch_tickers(rt.source, rt.lake, rt.store, as_of).to_dict()
+        return fetch_tickers(rt.source, rt.lake, rt.stores, as_of).to_dict()

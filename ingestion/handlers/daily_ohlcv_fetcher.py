@@ -1,4 +1,4 @@
-"""Lambda: land daily OHLCV bars into Bronze. Event shape: `ingestion.events`.
+"""Lambda: land daily OHLCV bars into the landing area. Event shape: `ingestion.events`.
 
 Returns the run summary (plain JSON for Step Functions): run_id, status, sessions landed,
 files written, rows landed, invalid rows by reason, restated symbols, new watermark.
@@ -19,4 +19,4 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     # Never two fetches at once on one lake and store: a second execution fails BUSY.
     with runtime() as rt, exclusive_run(rt, "lambda FetchOhlcv"):
         request = parse_ohlcv_event(event, rt.default_date())
-        return fetch_ohlcv(rt.source, rt.lake, rt.store, rt.calendar, request).to_dict()
+        return fetch_ohlcv(rt.source, rt.lake, rt.stores, rt.calendar, request).to_dict()

@@ -17,7 +17,7 @@ from core.lake import Lake
 from core.logs import lambda_entry
 from core.settings import Settings
 from ingestion.credentials import watermark_dsn
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 from orchestration.handlers.events import Event
 from orchestration.summary import FAILED, SUCCEEDED, report_run
 
@@ -30,16 +30,16 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     status = checked.required_text("status", choices=(SUCCEEDED, FAILED))
     settings = Settings.from_env()
     # The watermark database only: the market source (and its API key) is not needed here.
-    store = WatermarkStore.connect(watermark_dsn(settings.watermark_dsn, settings.rds_secret_arn))
+    stores = Stores.connect(watermark_dsn(settings.watermark_dsn, settings.rds_secret_arn))
     try:
         return report_run(
             status,
             checked.object("document"),
             lake=Lake.open(settings.lake_root),
-            store=store,
+            ledger=stores.ledger,
             source=settings.market_source,
             execution=checked.text("execution") or "",
             env=os.environ,
         )
     finally:
-        store.close()
+        stores.close()

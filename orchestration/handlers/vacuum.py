@@ -1,4 +1,4 @@
-"""Lambda Vacuum: delete Bronze landing files past retention that bronze provably holds.
+"""Lambda Vacuum: delete landing files past retention that bronze's tables provably hold.
 
 Event (every key optional):
     {"date": "YYYY-MM-DD"}     the day the retention counts back from (default: today, UTC)

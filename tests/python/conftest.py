@@ -10,7 +10,7 @@ import pytest
 from core.lake import Lake
 from core.paths import REPO_ROOT
 from ingestion.calendar import TradingCalendar, load_calendar
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 
 pytest_plugins = [
     "tests.python.fixtures.postgres",
@@ -36,10 +36,10 @@ def lake(lake_dir: Path) -> Lake:
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: Path):
-    store = WatermarkStore.connect(f"sqlite:///{tmp_path / 'watermarks.sqlite'}")
-    yield store
-    store.close()
+def sqlite_stores(tmp_path: Path):
+    stores = Stores.connect(f"sqlite:///{tmp_path / 'watermarks.sqlite'}")
+    yield stores
+    stores.close()
 
 
 @pytest.fixture

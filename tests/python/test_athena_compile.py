@@ -30,7 +30,7 @@ from ingestion.athena_ddl import LANDING_TABLES, landing_table_ddl, predictions_
 from ingestion.calendar import TradingCalendar
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.sample_market import SampleMarket
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 from ml.features import AthenaFeatureStore
 from orchestration.plan import _features_export
 from orchestration.vacuum import AthenaConsolidationCheck
@@ -81,14 +81,14 @@ def project(
         athena = pool.submit(compile_both_variants, tmp / "athena", MotoAthena(moto_server))
         lake_dir, warehouse = tmp / "lake", tmp / "warehouse.duckdb"
         lake = Lake.open(str(lake_dir))
-        store = WatermarkStore.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
+        stores = Stores.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
         market = SampleMarket(calendar)
-        fetch_tickers(market, lake, store, END)
+        fetch_tickers(market, lake, stores, END)
         # history_start=START: the NVLX split (2024-06-10) restates its history from START
         # on, not from 2022, so the lake holds exactly START..END.
         request = OhlcvRequest(start=START, end=END, history_start=START)
-        fetch_ohlcv(market, lake, store, calendar, request)
-        store.close()
+        fetch_ohlcv(market, lake, stores, calendar, request)
+        stores.close()
         full, incremental = athena.result()
     dbt(tmp, lake_dir, warehouse, "build")
     return Project(warehouse, full, incremental)

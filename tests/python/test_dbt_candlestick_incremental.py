@@ -19,11 +19,11 @@ import pyarrow.dataset as ds
 import pytest
 
 from core.lake import Lake
-from ingestion import fetch
+from ingestion import landing_pipeline
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.landing import land_bars
 from ingestion.sample_market import SPLIT_DATE, SPLIT_SYMBOL, SampleMarket
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 from tests.python.dbt_helpers import content_sql, dbt
 
 START = dt.date(2024, 1, 2)
@@ -78,21 +78,21 @@ def built(tmp_path_factory, calendar):
     tmp = tmp_path_factory.mktemp("candles_incremental")
     lake_dir, warehouse = tmp / "lake", tmp / "warehouse.duckdb"
     lake = Lake.open(str(lake_dir))
-    store = WatermarkStore.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
+    stores = Stores.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
     market = SampleMarket(calendar)
     clock = pytest.MonkeyPatch()
     steps: dict[str, object] = {"warehouse": warehouse}
     try:
-        clock.setattr(fetch, "utcnow", lambda: _landed_at(BEFORE_SPLIT))
-        fetch_tickers(market, lake, store, BEFORE_SPLIT)
+        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(BEFORE_SPLIT))
+        fetch_tickers(market, lake, stores, BEFORE_SPLIT)
         request = OhlcvRequest(start=START, end=BEFORE_SPLIT, history_start=START)
-        fetch_ohlcv(market, lake, store, calendar, request)
+        fetch_ohlcv(market, lake, stores, calendar, request)
         dbt(tmp, lake_dir, warehouse, "build", *SELECT)
         steps["before_split"] = _patterns(warehouse)
 
-        clock.setattr(fetch, "utcnow", lambda: _landed_at(SPLIT_WEEK_END))
+        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(SPLIT_WEEK_END))
         request = OhlcvRequest(end=SPLIT_WEEK_END, history_start=START)
-        steps["split_week"] = fetch_ohlcv(market, lake, store, calendar, request).to_dict()
+        steps["split_week"] = fetch_ohlcv(market, lake, stores, calendar, request).to_dict()
         dbt(tmp, lake_dir, warehouse, "build", *SELECT)
         steps["after_split"] = _patterns(warehouse)
         steps["doji_before"] = _row(warehouse, CORRECTED_SYMBOL, CORRECTED_DATE)["cdldoji"]

@@ -17,21 +17,21 @@ LAST = dt.date(2025, 12, 31)
 def built(tmp_path_factory, calendar):
     """A lake landed up to the day before LAST, built once, then LAST landed too."""
     from core.lake import Lake
-    from ingestion.watermarks import WatermarkStore
+    from ingestion.stores import Stores
 
     tmp = tmp_path_factory.mktemp("dbt")
     lake_dir, warehouse = tmp / "lake", tmp / "warehouse.duckdb"
     lake = Lake.open(str(lake_dir))
-    store = WatermarkStore.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
+    stores = Stores.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
     market = SampleMarket(calendar)
     before = calendar.sessions_between(dt.date(2025, 1, 2), LAST)[-2]
-    fetch_tickers(market, lake, store, before)
-    fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(start=dt.date(2024, 1, 2), end=before))
+    fetch_tickers(market, lake, stores, before)
+    fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(start=dt.date(2024, 1, 2), end=before))
     dbt(tmp, lake_dir, warehouse, "build")
     first = snapshot(warehouse)
     dbt(tmp, lake_dir, warehouse, "build")
     second = snapshot(warehouse)
-    fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(end=LAST))
+    fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=LAST))
     dbt(tmp, lake_dir, warehouse, "build")
     incremental = snapshot(warehouse)
     full_warehouse = tmp / "full.duckdb"

@@ -17,11 +17,11 @@ import pytest
 
 from core.lake import Lake
 from core.paths import REPO_ROOT
-from ingestion import fetch
+from ingestion import landing_pipeline
 from ingestion.bars import LANDING_OHLCV_SCHEMA
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.sample_market import SampleMarket
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 from tests.python.dbt_helpers import DBT, dbt
 
 LAST = dt.date(2025, 12, 31)
@@ -69,17 +69,19 @@ def scoped(tmp_path_factory, calendar):
     tmp = tmp_path_factory.mktemp("test_scope")
     lake_dir, warehouse = tmp / "lake", tmp / "warehouse.duckdb"
     lake = Lake.open(str(lake_dir))
-    store = WatermarkStore.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
+    stores = Stores.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
     market = SampleMarket(calendar)
     *_, earlier, before, _ = calendar.sessions_between(dt.date(2025, 1, 2), LAST)
     clock = pytest.MonkeyPatch()
     # each session landed after its close, so the daily run's look-back (an hour before
     # the newest landing) re-reads `before` and reaches LAST, not the history
-    clock.setattr(fetch, "utcnow", lambda: _landed_at(earlier))
-    fetch_tickers(market, lake, store, before)
-    fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(start=dt.date(2024, 1, 2), end=earlier))
-    clock.setattr(fetch, "utcnow", lambda: _landed_at(before))
-    fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(end=before))
+    clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(earlier))
+    fetch_tickers(market, lake, stores, before)
+    fetch_ohlcv(
+        market, lake, stores, calendar, OhlcvRequest(start=dt.date(2024, 1, 2), end=earlier)
+    )
+    clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(before))
+    fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=before))
     dbt(tmp, lake_dir, warehouse, "build", "--selector", "verify")
     outcome: dict[str, object] = {"full": _run_results(tmp)}
 
@@ -114,8 +116,8 @@ def scoped(tmp_path_factory, calendar):
             "(select min(bucket_start) from silver.ohlcv_3d)"
         )
 
-    clock.setattr(fetch, "utcnow", lambda: _landed_at(LAST))
-    fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(end=LAST))
+    clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(LAST))
+    fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=LAST))
     clock.undo()
     outcome["daily_output"] = dbt(tmp, lake_dir, warehouse, "build")
     outcome["daily"] = _run_results(tmp)

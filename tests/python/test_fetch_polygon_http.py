@@ -18,7 +18,8 @@ from ingestion.bars import LANDING_OHLCV_SCHEMA, LANDING_TICKERS_SCHEMA
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.handlers.daily_ohlcv_fetcher import lambda_handler
 from ingestion.polygon import PolygonError
-from ingestion.watermarks import MARKET, WatermarkStore
+from ingestion.stores import Stores
+from ingestion.watermarks import MARKET
 from tests.python.fixtures.polygon_server import BadRow, Status
 
 GROUPED = "/v2/aggs/grouped/locale/us/market/stocks/"
@@ -40,10 +41,10 @@ def grouped_dates(server) -> list[dt.date]:
     return [dt.date.fromisoformat(r.path.rsplit("/", 1)[1]) for r in server.requests_to(GROUPED)]
 
 
-def an_earlier_run(lake, store, marks: dict[str, dt.date]) -> None:
+def an_earlier_run(lake, stores, marks: dict[str, dt.date]) -> None:
     """The state an earlier run left: watermarks, and a lake whose landing files vacuum
     has since deleted (its manifest stays), so only this test's files are landed."""
-    store.advance("ohlcv", marks, "an-earlier-run")
+    stores.watermarks.advance("ohlcv", marks, "an-earlier-run")
     lake.write_bytes(lake.path(VACUUM_MANIFEST_PREFIX, "an-earlier-run.json"), b"{}")
 
 
@@ -52,12 +53,12 @@ def utc_today() -> dt.date:
 
 
 def test_one_session_lands_one_bronze_file(
-    polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
+    polygon_server, polygon_client, lake, lake_dir, sqlite_stores, calendar
 ):
     day = dt.date(2024, 7, 3)
     before = utc_today()
     summary = fetch_ohlcv(
-        polygon_client, lake, sqlite_store, calendar, OhlcvRequest(end=day, start=day)
+        polygon_client, lake, sqlite_stores, calendar, OhlcvRequest(end=day, start=day)
     ).to_dict()
     after = utc_today()
 
@@ -90,67 +91,67 @@ def test_one_session_lands_one_bronze_file(
         assert (row["vwap"], row["transactions"]) == (want["vw"], want.get("n"))
     assert expected == {}
 
-    assert sqlite_store.get("ohlcv") == day
-    assert set(sqlite_store.get_many("ohlcv", market.listed).values()) == {day}
+    assert sqlite_stores.watermarks.get("ohlcv") == day
+    assert set(sqlite_stores.watermarks.get_many("ohlcv", market.listed).values()) == {day}
     assert grouped_dates(polygon_server) == [day]
     [splits] = polygon_server.requests_to("/v3/reference/splits")
     assert splits.query["execution_date.gte"] == splits.query["execution_date.lte"] == [str(day)]
 
 
 def test_gap_fill_requests_exactly_the_missing_sessions(
-    polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
+    polygon_server, polygon_client, lake, lake_dir, sqlite_stores, calendar
 ):
-    an_earlier_run(lake, sqlite_store, {MARKET: JUNE_28})
+    an_earlier_run(lake, sqlite_stores, {MARKET: JUNE_28})
 
     summary = fetch_ohlcv(
-        polygon_client, lake, sqlite_store, calendar, OhlcvRequest(end=dt.date(2024, 7, 8))
+        polygon_client, lake, sqlite_stores, calendar, OhlcvRequest(end=dt.date(2024, 7, 8))
     ).to_dict()
 
     # Weekends and the July 4th holiday are never asked for.
     assert grouped_dates(polygon_server) == AFTER_JUNE_28
     assert summary["sessions_landed"] == summary["files_written"] == 5
     assert (summary["first_session"], summary["last_session"]) == ("2024-07-01", "2024-07-08")
-    assert sqlite_store.get("ohlcv") == dt.date(2024, 7, 8)
+    assert sqlite_stores.watermarks.get("ohlcv") == dt.date(2024, 7, 8)
     table = landed(lake_dir)
     assert sorted(set(table["date"].to_pylist())) == AFTER_JUNE_28
     assert table.num_rows == 5 * len(polygon_server.market.listed)
 
 
 def test_server_error_mid_fill_fails_the_run_then_a_rerun_completes(
-    polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
+    polygon_server, polygon_client, lake, lake_dir, sqlite_stores, calendar
 ):
-    an_earlier_run(lake, sqlite_store, {MARKET: JUNE_28})
+    an_earlier_run(lake, sqlite_stores, {MARKET: JUNE_28})
     polygon_server.inject(f"{GROUPED}2024-07-03", Status(500), times=None)
     request = OhlcvRequest(end=dt.date(2024, 7, 8))
 
     with pytest.raises(PolygonError, match="HTTP 500"):
-        fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request)
+        fetch_ohlcv(polygon_client, lake, sqlite_stores, calendar, request)
 
-    [run] = sqlite_store.runs("ohlcv")
+    [run] = sqlite_stores.ledger.runs("ohlcv")
     assert run["status"] == "failed"
     assert (run["sessions"], run["files_written"]) == (2, 2)
     assert "HTTP 500" in json.loads(run["detail"])["error"]
     # The watermark stays at the last session that landed whole.
-    assert sqlite_store.get("ohlcv") == dt.date(2024, 7, 2)
+    assert sqlite_stores.watermarks.get("ohlcv") == dt.date(2024, 7, 2)
     assert all(p.suffix == ".parquet" for p in (lake_dir / "bronze").rglob("*") if p.is_file())
     assert sorted(set(landed(lake_dir)["date"].to_pylist())) == AFTER_JUNE_28[:2]
     # Three attempts at the failing session (max_retries=2); nothing after it.
     assert grouped_dates(polygon_server) == AFTER_JUNE_28[:2] + [dt.date(2024, 7, 3)] * 3
 
     polygon_server.clear_faults()
-    summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
+    summary = fetch_ohlcv(polygon_client, lake, sqlite_stores, calendar, request).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["sessions_landed"] == 3 and summary["first_session"] == "2024-07-03"
-    assert [run["status"] for run in sqlite_store.runs("ohlcv")] == ["failed", "succeeded"]
-    assert sqlite_store.get("ohlcv") == dt.date(2024, 7, 8)
+    assert [run["status"] for run in sqlite_stores.ledger.runs("ohlcv")] == ["failed", "succeeded"]
+    assert sqlite_stores.watermarks.get("ohlcv") == dt.date(2024, 7, 8)
     table = landed(lake_dir)
     keys = list(zip(table["symbol"].to_pylist(), table["date"].to_pylist(), strict=True))
     assert len(keys) == len(set(keys)) == 5 * len(polygon_server.market.listed)
 
 
 def test_split_in_the_window_restates_the_symbol_through_paginated_ranges(
-    polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
+    polygon_server, polygon_client, lake, lake_dir, sqlite_stores, calendar
 ):
     symbol = polygon_server.market.listed[3]
     polygon_server.add_split(symbol, dt.date(2024, 7, 2), 1, 2)
@@ -159,7 +160,7 @@ def test_split_in_the_window_restates_the_symbol_through_paginated_ranges(
     start, end = dt.date(2024, 7, 1), dt.date(2024, 7, 3)
 
     summary = fetch_ohlcv(
-        polygon_client, lake, sqlite_store, calendar, OhlcvRequest(end=end, start=start)
+        polygon_client, lake, sqlite_stores, calendar, OhlcvRequest(end=end, start=start)
     ).to_dict()
 
     assert summary["restated_symbols"] == [symbol]  # the June split is outside the window
@@ -174,15 +175,15 @@ def test_split_in_the_window_restates_the_symbol_through_paginated_ranges(
 
 
 def test_symbols_mode_fetches_ranges_since_each_watermark(
-    polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
+    polygon_server, polygon_client, lake, lake_dir, sqlite_stores, calendar
 ):
     first, second, third = polygon_server.market.listed[:3]
-    an_earlier_run(lake, sqlite_store, {first: JUNE_28})
+    an_earlier_run(lake, sqlite_stores, {first: JUNE_28})
     polygon_server.range_page_limit = 10
     end = dt.date(2024, 7, 8)
     request = OhlcvRequest(end=end, start=dt.date(2024, 6, 3), symbols=(first, second, third))
 
-    summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
+    summary = fetch_ohlcv(polygon_client, lake, sqlite_stores, calendar, request).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["symbols_fetched"] == [first, second, third]
@@ -200,21 +201,23 @@ def test_symbols_mode_fetches_ranges_since_each_watermark(
         for symbol in (first, second, third)
     }
     assert by_symbol == {first: AFTER_JUNE_28, second: june, third: june}
-    assert sqlite_store.get_many("ohlcv", [first, second, third]) == dict.fromkeys(by_symbol, end)
+    assert sqlite_stores.watermarks.get_many("ohlcv", [first, second, third]) == dict.fromkeys(
+        by_symbol, end
+    )
 
     polygon_server.reset()
-    again = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
+    again = fetch_ohlcv(polygon_client, lake, sqlite_stores, calendar, request).to_dict()
     assert again["files_written"] == 0 and polygon_server.requests == []
 
 
 def test_fetch_tickers_lands_every_page(
-    polygon_server, polygon_client, lake, lake_dir, sqlite_store
+    polygon_server, polygon_client, lake, lake_dir, sqlite_stores
 ):
     polygon_server.list_page_limit = 15
     market = polygon_server.market
     as_of = dt.date(2024, 7, 3)
 
-    summary = fetch_tickers(polygon_client, lake, sqlite_store, as_of).to_dict()
+    summary = fetch_tickers(polygon_client, lake, sqlite_stores, as_of).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["rows_landed"] == len(market.listed) + len(market.delisted)
@@ -227,7 +230,7 @@ def test_fetch_tickers_lands_every_page(
         sorted(market.delisted)
     )
     assert set(table["as_of_date"].to_pylist()) == {as_of}
-    assert sqlite_store.get("tickers") == as_of
+    assert sqlite_stores.watermarks.get("tickers") == as_of
 
     requests = polygon_server.requests_to("/v3/reference/tickers")
     pages = -(-len(market.listed) // 15) + -(-len(market.delisted) // 15)
@@ -263,22 +266,22 @@ def test_lambda_handler_over_http(polygon_server, monkeypatch, tmp_path):
     assert second["files_written"] == 2 and second["rows_landed"] == 2 * rows
     assert polygon_server.api_key not in json.dumps([first, second])
     assert len(landing_files(tmp_path / "lake")) == 3
-    store = WatermarkStore.connect(dsn)
+    stores = Stores.connect(dsn)
     try:
-        assert store.get("ohlcv") == dt.date(2024, 7, 8)
-        assert [r["status"] for r in store.runs("ohlcv")] == ["succeeded", "succeeded"]
+        assert stores.watermarks.get("ohlcv") == dt.date(2024, 7, 8)
+        assert [r["status"] for r in stores.ledger.runs("ohlcv")] == ["succeeded", "succeeded"]
     finally:
-        store.close()
+        stores.close()
     assert {r.auth for r in polygon_server.requests} == {"bearer"}
 
 
 def test_a_malformed_vendor_record_lands_invalid_and_the_session_lands(
-    polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
+    polygon_server, polygon_client, lake, lake_dir, sqlite_stores, calendar
 ):
     day = dt.date(2024, 7, 3)
     polygon_server.inject(GROUPED, BadRow("c", "95.5", index=2), times=None)
     request = OhlcvRequest(end=day, start=day)
-    summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
+    summary = fetch_ohlcv(polygon_client, lake, sqlite_stores, calendar, request).to_dict()
 
     market = polygon_server.market
     bad_symbol = landed(lake_dir)["symbol"][2].as_py()
@@ -294,4 +297,4 @@ def test_a_malformed_vendor_record_lands_invalid_and_the_session_lands(
     assert reasons.pop(bad_symbol).startswith("malformed_record")
     assert set(reasons.values()) == {None}
     # The session is done: the watermark moved, the next run asks for nothing again.
-    assert sqlite_store.get("ohlcv", MARKET) == day
+    assert sqlite_stores.watermarks.get("ohlcv", MARKET) == day

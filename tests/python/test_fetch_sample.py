@@ -42,58 +42,61 @@ def test_sample_market_shape(market, calendar):
     assert again.grouped_daily(day).equals(market.grouped_daily(day))
 
 
-def test_range_then_rerun_is_a_no_op(market, lake, lake_dir, sqlite_store, calendar):
+def test_range_then_rerun_is_a_no_op(market, lake, lake_dir, sqlite_stores, calendar):
     request = OhlcvRequest(start=dt.date(2024, 1, 2), end=dt.date(2024, 1, 31))
-    first = fetch_ohlcv(market, lake, sqlite_store, calendar, request).to_dict()
+    first = fetch_ohlcv(market, lake, sqlite_stores, calendar, request).to_dict()
     sessions = calendar.sessions_between(dt.date(2024, 1, 2), dt.date(2024, 1, 31))
     assert first["status"] == "succeeded"
     assert first["sessions_landed"] == len(sessions) == first["files_written"]
-    assert sqlite_store.get("ohlcv") == dt.date(2024, 1, 31)
+    assert sqlite_stores.watermarks.get("ohlcv") == dt.date(2024, 1, 31)
     landed = read_lake(lake_dir)
     assert landed.num_rows == first["rows_landed"]
     assert set(landed["date"].to_pylist()) == set(sessions)
 
-    second = fetch_ohlcv(market, lake, sqlite_store, calendar, request).to_dict()
+    second = fetch_ohlcv(market, lake, sqlite_stores, calendar, request).to_dict()
     assert second["status"] == "succeeded" and second["files_written"] == 0
     assert len(files(lake_dir)) == first["files_written"]
-    assert [run["status"] for run in sqlite_store.runs("ohlcv")] == ["succeeded", "succeeded"]
+    assert [run["status"] for run in sqlite_stores.ledger.runs("ohlcv")] == [
+        "succeeded",
+        "succeeded",
+    ]
 
 
-def test_missed_sessions_are_filled_and_closed_days_skipped(market, lake, sqlite_store, calendar):
-    fetch_ohlcv(market, lake, sqlite_store, calendar, OhlcvRequest(end=dt.date(2024, 6, 28)))
+def test_missed_sessions_are_filled_and_closed_days_skipped(market, lake, sqlite_stores, calendar):
+    fetch_ohlcv(market, lake, sqlite_stores, calendar, OhlcvRequest(end=dt.date(2024, 6, 28)))
     # Five sessions later (July 4th is a holiday, the weekend is not a gap).
     summary = fetch_ohlcv(
-        market, lake, sqlite_store, calendar, OhlcvRequest(end=dt.date(2024, 7, 8))
+        market, lake, sqlite_stores, calendar, OhlcvRequest(end=dt.date(2024, 7, 8))
     ).to_dict()
     assert summary["first_session"] == "2024-07-01" and summary["last_session"] == "2024-07-08"
     assert summary["sessions_landed"] == 5
-    assert sqlite_store.get("ohlcv") == dt.date(2024, 7, 8)
+    assert sqlite_stores.watermarks.get("ohlcv") == dt.date(2024, 7, 8)
     # Per-symbol watermarks follow the symbols' own last bars.
-    marks = sqlite_store.get_many("ohlcv", market.profiles)
+    marks = sqlite_stores.watermarks.get_many("ohlcv", market.profiles)
     assert max(marks.values()) == dt.date(2024, 7, 8)
 
 
 def test_unpublished_session_stops_the_fill_without_moving_the_watermark(
-    market, lake, sqlite_store, calendar
+    market, lake, sqlite_stores, calendar
 ):
     end = market.last_session
-    fetch_ohlcv(market, lake, sqlite_store, calendar, OhlcvRequest(end=end))
+    fetch_ohlcv(market, lake, sqlite_stores, calendar, OhlcvRequest(end=end))
     later = calendar.sessions_after(end, dt.date(2026, 1, 9))
     summary = fetch_ohlcv(
-        market, lake, sqlite_store, calendar, OhlcvRequest(end=later[-1])
+        market, lake, sqlite_stores, calendar, OhlcvRequest(end=later[-1])
     ).to_dict()
     assert summary["status"] == "partial"
     assert summary["empty_sessions"] == [later[0].isoformat()]
-    assert sqlite_store.get("ohlcv") == end
-    assert sqlite_store.runs("ohlcv")[-1]["status"] == "partial"
+    assert sqlite_stores.watermarks.get("ohlcv") == end
+    assert sqlite_stores.ledger.runs("ohlcv")[-1]["status"] == "partial"
 
 
-def test_a_split_restates_the_symbols_history(market, lake, lake_dir, sqlite_store, calendar):
+def test_a_split_restates_the_symbols_history(market, lake, lake_dir, sqlite_stores, calendar):
     before = calendar.sessions_between(dt.date(2024, 6, 3), SPLIT_DATE)[-2]
     request = OhlcvRequest(
         start=dt.date(2024, 6, 3), end=SPLIT_DATE, history_start=dt.date(2024, 1, 2)
     )
-    summary = fetch_ohlcv(market, lake, sqlite_store, calendar, request).to_dict()
+    summary = fetch_ohlcv(market, lake, sqlite_stores, calendar, request).to_dict()
     assert summary["restated_symbols"] == [SPLIT_SYMBOL]
     rows = (
         read_lake(lake_dir)
@@ -111,19 +114,19 @@ def test_a_split_restates_the_symbols_history(market, lake, lake_dir, sqlite_sto
 
 
 def test_symbols_mode_fetches_each_symbol_since_its_own_watermark(
-    market, lake, lake_dir, sqlite_store, calendar
+    market, lake, lake_dir, sqlite_stores, calendar
 ):
     request = OhlcvRequest(
         start=dt.date(2024, 1, 2), end=dt.date(2024, 1, 31), symbols=("ACRN", "AERO")
     )
-    first = fetch_ohlcv(market, lake, sqlite_store, calendar, request).to_dict()
+    first = fetch_ohlcv(market, lake, sqlite_stores, calendar, request).to_dict()
     assert first["files_written"] == 2 and first["symbols_fetched"] == ["ACRN", "AERO"]
-    marks = sqlite_store.get_many("ohlcv", ["ACRN", "AERO"])
+    marks = sqlite_stores.watermarks.get_many("ohlcv", ["ACRN", "AERO"])
     assert marks == {"ACRN": dt.date(2024, 1, 31), "AERO": dt.date(2024, 1, 31)}
-    assert sqlite_store.get("ohlcv") is None  # the market watermark is separate
+    assert sqlite_stores.watermarks.get("ohlcv") is None  # the market watermark is separate
 
     later = OhlcvRequest(end=dt.date(2024, 2, 7), symbols=("ACRN",))
-    second = fetch_ohlcv(market, lake, sqlite_store, calendar, later).to_dict()
+    second = fetch_ohlcv(market, lake, sqlite_stores, calendar, later).to_dict()
     new_batch = read_lake(lake_dir).filter(ds.field("source") == "sample").sort_by("ingested_at")
     latest_dates = new_batch.filter(ds.field("batch_id") == new_batch["batch_id"][-1].as_py())[
         "date"
@@ -133,15 +136,15 @@ def test_symbols_mode_fetches_each_symbol_since_its_own_watermark(
 
 
 def test_backfill_refetches_but_never_moves_the_watermark_back(
-    market, lake, lake_dir, sqlite_store, calendar
+    market, lake, lake_dir, sqlite_stores, calendar
 ):
-    fetch_ohlcv(market, lake, sqlite_store, calendar, OhlcvRequest(end=dt.date(2024, 3, 8)))
+    fetch_ohlcv(market, lake, sqlite_stores, calendar, OhlcvRequest(end=dt.date(2024, 3, 8)))
     summary = fetch_ohlcv(
-        market, lake, sqlite_store, calendar,
+        market, lake, sqlite_stores, calendar,
         OhlcvRequest(start=dt.date(2024, 3, 4), end=dt.date(2024, 3, 5), backfill=True),
     ).to_dict()  # fmt: skip
     assert summary["sessions_landed"] == 2
-    assert sqlite_store.get("ohlcv") == dt.date(2024, 3, 8)
+    assert sqlite_stores.watermarks.get("ohlcv") == dt.date(2024, 3, 8)
 
 
 class FailingMarket:
@@ -160,39 +163,39 @@ class FailingMarket:
 
 
 def test_a_failure_mid_fill_keeps_landed_sessions_and_records_the_error(
-    market, lake, lake_dir, sqlite_store, calendar
+    market, lake, lake_dir, sqlite_stores, calendar
 ):
     sessions = calendar.sessions_between(dt.date(2024, 2, 1), dt.date(2024, 2, 7))
     source = FailingMarket(market, sessions[3])
     with pytest.raises(ConnectionError):
         fetch_ohlcv(
-            source, lake, sqlite_store, calendar, OhlcvRequest(start=sessions[0], end=sessions[-1])
+            source, lake, sqlite_stores, calendar, OhlcvRequest(start=sessions[0], end=sessions[-1])
         )
-    assert sqlite_store.get("ohlcv") == sessions[2]
+    assert sqlite_stores.watermarks.get("ohlcv") == sessions[2]
     assert len(files(lake_dir)) == 3
-    run = sqlite_store.runs("ohlcv")[-1]
+    run = sqlite_stores.ledger.runs("ohlcv")[-1]
     assert run["status"] == "failed" and "upstream reset" in run["detail"]
     # The next run picks up exactly where the failed one stopped.
     resumed = fetch_ohlcv(
-        market, lake, sqlite_store, calendar, OhlcvRequest(end=sessions[-1])
+        market, lake, sqlite_stores, calendar, OhlcvRequest(end=sessions[-1])
     ).to_dict()
     assert resumed["first_session"] == sessions[3].isoformat()
 
 
-def test_tickers_snapshot_includes_delisted_names(market, lake, lake_dir, sqlite_store):
+def test_tickers_snapshot_includes_delisted_names(market, lake, lake_dir, sqlite_stores):
     as_of = market.last_session
-    summary = fetch_tickers(market, lake, sqlite_store, as_of).to_dict()
+    summary = fetch_tickers(market, lake, sqlite_stores, as_of).to_dict()
     assert summary["status"] == "succeeded"
     table = read_lake(lake_dir, "raw_tickers")
     assert table.num_rows == len(market.profiles)
     inactive = table.filter(ds.field("active") == False)  # noqa: E712
     assert inactive.num_rows >= 1
     assert all(d is not None for d in inactive["delisted_date"].to_pylist())
-    assert sqlite_store.get("tickers") == as_of
+    assert sqlite_stores.watermarks.get("tickers") == as_of
     # The same day again lands nothing; a refresh lands a new snapshot.
-    again = fetch_tickers(market, lake, sqlite_store, as_of).to_dict()
+    again = fetch_tickers(market, lake, sqlite_stores, as_of).to_dict()
     assert again["files_written"] == 0 and again["status"] == "succeeded"
-    refreshed = fetch_tickers(market, lake, sqlite_store, as_of, refresh=True).to_dict()
+    refreshed = fetch_tickers(market, lake, sqlite_stores, as_of, refresh=True).to_dict()
     assert refreshed["files_written"] == 1
 
 
@@ -203,9 +206,9 @@ def test_request_validation():
         OhlcvRequest(end=dt.date(2024, 2, 1), symbols=("AAPL", "../x"))
 
 
-def test_bad_prints_are_landed_with_their_reasons(market, lake, lake_dir, sqlite_store, calendar):
+def test_bad_prints_are_landed_with_their_reasons(market, lake, lake_dir, sqlite_stores, calendar):
     day = dt.date(2023, 3, 14)
-    summary = fetch_ohlcv(market, lake, sqlite_store, calendar, OhlcvRequest(end=day)).to_dict()
+    summary = fetch_ohlcv(market, lake, sqlite_stores, calendar, OhlcvRequest(end=day)).to_dict()
     assert summary["invalid_rows"] == 1
     bad = read_lake(lake_dir).filter(ds.field("invalid_reason").is_valid())
     assert bad["symbol"].to_pylist() == ["ECHO"]

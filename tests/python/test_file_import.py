@@ -22,12 +22,12 @@ def landed(lake_dir: Path) -> pa.Table:
     return pq.read_table(files[0])
 
 
-def test_valid_csv_lands_one_batch_with_lineage(tmp_path, lake, lake_dir, sqlite_store, calendar):
+def test_valid_csv_lands_one_batch_with_lineage(tmp_path, lake, lake_dir, sqlite_stores, calendar):
     path = write(
         tmp_path,
         HEADER + "AAPL,2024-07-08,10,12,9,11,1000,10.5,12\nMSFT,2024-07-08,20,21,19,20.5,500,,\n",
     )
-    summary = ingest_file(path, lake, sqlite_store, calendar).to_dict()
+    summary = ingest_file(path, lake, sqlite_stores.ledger, calendar).to_dict()
     assert summary["status"] == "succeeded"
     assert summary["rows_landed"] == 2 and summary["invalid_rows"] == 0
     table = landed(lake_dir)
@@ -35,14 +35,14 @@ def test_valid_csv_lands_one_batch_with_lineage(tmp_path, lake, lake_dir, sqlite
     assert table.column("date").to_pylist() == [dt.date(2024, 7, 8)] * 2
     assert table.column("vwap").to_pylist() == [10.5, None]
     assert table.column("transactions").to_pylist() == [12, None]
-    run = sqlite_store.runs("ohlcv")[-1]
+    run = sqlite_stores.ledger.runs("ohlcv")[-1]
     assert run["status"] == "succeeded" and run["rows_landed"] == 2
     # Importing a file never moves the fetchers' watermarks.
-    assert sqlite_store.get("ohlcv") is None
+    assert sqlite_stores.watermarks.get("ohlcv") is None
 
 
 def test_rule_breaking_rows_are_landed_with_reasons(
-    tmp_path, lake, lake_dir, sqlite_store, calendar
+    tmp_path, lake, lake_dir, sqlite_stores, calendar
 ):
     rows = [
         "AAPL,2024-07-08,0,12,0,11,1000,,",  # zero price
@@ -54,7 +54,7 @@ def test_rule_breaking_rows_are_landed_with_reasons(
         "SAT,2024-07-06,10,12,9,11,1000,,",  # a Saturday
     ]
     summary = ingest_file(
-        write(tmp_path, HEADER + "\n".join(rows) + "\n"), lake, sqlite_store, calendar
+        write(tmp_path, HEADER + "\n".join(rows) + "\n"), lake, sqlite_stores.ledger, calendar
     ).to_dict()
     assert summary["rows_landed"] == 7 and summary["invalid_rows"] == 7
     reasons = dict(
@@ -87,12 +87,12 @@ def test_rule_breaking_rows_are_landed_with_reasons(
     ],
 )
 def test_unrepresentable_input_refuses_the_file(
-    tmp_path, lake, lake_dir, sqlite_store, calendar, text, message
+    tmp_path, lake, lake_dir, sqlite_stores, calendar, text, message
 ):
     with pytest.raises(FileImportError, match=message):
-        ingest_file(write(tmp_path, text), lake, sqlite_store, calendar)
+        ingest_file(write(tmp_path, text), lake, sqlite_stores.ledger, calendar)
     assert not list(lake_dir.glob("**/*.parquet"))
-    run = sqlite_store.runs("ohlcv")[-1]
+    run = sqlite_stores.ledger.runs("ohlcv")[-1]
     assert run["status"] == "failed" and "FileImportError" in run["detail"]
 
 
@@ -102,7 +102,7 @@ def test_many_bad_dates_are_summarised(tmp_path):
         read_bars_file(write(tmp_path, HEADER + rows))
 
 
-def test_parquet_with_native_types(tmp_path, lake, lake_dir, sqlite_store, calendar):
+def test_parquet_with_native_types(tmp_path, lake, lake_dir, sqlite_stores, calendar):
     table = pa.table(
         {
             "Symbol": ["AAPL", "AAPL"],
@@ -118,7 +118,7 @@ def test_parquet_with_native_types(tmp_path, lake, lake_dir, sqlite_store, calen
     )
     path = tmp_path / "bars.parquet"
     pq.write_table(table, path)
-    summary = ingest_file(path, lake, sqlite_store, calendar).to_dict()
+    summary = ingest_file(path, lake, sqlite_stores.ledger, calendar).to_dict()
     assert summary["rows_landed"] == 2 and summary["invalid_rows"] == 0
     out = landed(lake_dir)
     assert out["volume"].type == pa.float64()

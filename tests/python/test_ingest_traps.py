@@ -19,14 +19,14 @@ DAY = dt.date(2024, 7, 3)
 
 
 def test_a_new_lake_with_a_store_that_says_everything_is_landed_is_refused(
-    polygon_server, polygon_client, lake, lake_dir, sqlite_store, calendar
+    polygon_server, polygon_client, lake, lake_dir, sqlite_stores, calendar
 ):
-    sqlite_store.advance("ohlcv", {MARKET: DAY}, "a-run-into-another-lake")
-    sqlite_store.advance("tickers", {MARKET: DAY}, "a-run-into-another-lake")
+    sqlite_stores.watermarks.advance("ohlcv", {MARKET: DAY}, "a-run-into-another-lake")
+    sqlite_stores.watermarks.advance("tickers", {MARKET: DAY}, "a-run-into-another-lake")
 
     for fetch in (
-        lambda: fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, OhlcvRequest(end=DAY)),
-        lambda: fetch_tickers(polygon_client, lake, sqlite_store, DAY),
+        lambda: fetch_ohlcv(polygon_client, lake, sqlite_stores, calendar, OhlcvRequest(end=DAY)),
+        lambda: fetch_tickers(polygon_client, lake, sqlite_stores, DAY),
     ):
         with pytest.raises(NewLakeError) as caught:
             fetch()
@@ -37,14 +37,14 @@ def test_a_new_lake_with_a_store_that_says_everything_is_landed_is_refused(
         assert "reset" in message
     # nothing was fetched, and both attempts are on the record as failed
     assert polygon_server.requests == []
-    assert {run["status"] for run in sqlite_store.runs()} == {"failed"}
+    assert {run["status"] for run in sqlite_stores.ledger.runs()} == {"failed"}
     # a backfill or a refresh asks for the data again, so it may go ahead
     request = OhlcvRequest(end=DAY, start=DAY, backfill=True)
     assert (
-        fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()["rows_landed"]
+        fetch_ohlcv(polygon_client, lake, sqlite_stores, calendar, request).to_dict()["rows_landed"]
         > 0
     )
-    assert fetch_tickers(polygon_client, lake, sqlite_store, DAY, refresh=True).to_dict()[
+    assert fetch_tickers(polygon_client, lake, sqlite_stores, DAY, refresh=True).to_dict()[
         "rows_landed"
     ]
 
@@ -68,13 +68,13 @@ def test_the_cli_refuses_a_new_lake_with_the_usage_exit_code(tmp_path, monkeypat
 
 
 def test_an_unknown_symbol_is_named_in_a_warning_and_the_rest_land(
-    polygon_server, polygon_client, lake, sqlite_store, calendar, caplog
+    polygon_server, polygon_client, lake, sqlite_stores, calendar, caplog
 ):
     known = polygon_server.market.listed[0]
     request = OhlcvRequest(end=DAY, start=dt.date(2024, 7, 1), symbols=(known, "ZZZZZ"))
 
     with caplog.at_level(logging.WARNING):
-        summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
+        summary = fetch_ohlcv(polygon_client, lake, sqlite_stores, calendar, request).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["symbols_fetched"] == [known] and summary["unknown_symbols"] == ["ZZZZZ"]
@@ -82,7 +82,7 @@ def test_an_unknown_symbol_is_named_in_a_warning_and_the_rest_land(
     assert warning.getMessage().startswith("unknown symbol ZZZZZ: polygon has no bars for it")
     # a known symbol with nothing new (already landed through DAY) is not "unknown"
     caplog.clear()
-    again = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
+    again = fetch_ohlcv(polygon_client, lake, sqlite_stores, calendar, request).to_dict()
     assert again["unknown_symbols"] == ["ZZZZZ"]
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
         warning.getMessage()
@@ -90,13 +90,13 @@ def test_an_unknown_symbol_is_named_in_a_warning_and_the_rest_land(
 
 
 def test_lower_case_symbols_are_upper_cased_once(
-    polygon_server, polygon_client, lake, sqlite_store, calendar, caplog
+    polygon_server, polygon_client, lake, sqlite_stores, calendar, caplog
 ):
     known = polygon_server.market.listed[1]
     request = OhlcvRequest(end=DAY, start=DAY, symbols=(known.lower(), known))
 
     with caplog.at_level(logging.WARNING):
-        summary = fetch_ohlcv(polygon_client, lake, sqlite_store, calendar, request).to_dict()
+        summary = fetch_ohlcv(polygon_client, lake, sqlite_stores, calendar, request).to_dict()
 
     assert request.symbols == (known,)
     assert summary["symbols_fetched"] == [known] and summary["unknown_symbols"] == []

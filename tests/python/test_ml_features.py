@@ -23,7 +23,7 @@ from core.paths import REPO_ROOT
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.landing import land_bars
 from ingestion.sample_market import SAMPLE_END, SampleMarket
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 from ml.features import DuckDBFeatureStore
 from orchestration.ml_steps import walk_forward_track_record
 from tests.python.dbt_helpers import content_sql, dbt
@@ -72,11 +72,11 @@ def built(tmp_path_factory, calendar):
     tmp = tmp_path_factory.mktemp("ml_features")
     lake_dir = tmp / "lake"
     lake = Lake.open(str(lake_dir))
-    store = WatermarkStore.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
+    stores = Stores.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
     market = SampleMarket(calendar)
-    fetch_tickers(market, lake, store, SAMPLE_END)
+    fetch_tickers(market, lake, stores, SAMPLE_END)
     request = OhlcvRequest(start=START, end=SAMPLE_END, history_start=START)
-    fetch_ohlcv(market, lake, store, calendar, request)
+    fetch_ohlcv(market, lake, stores, calendar, request)
     changed_lake = tmp / "changed_lake"
     shutil.copytree(lake_dir, changed_lake)
     restated = _restate_after(changed_lake, calendar, CUTOFF)

@@ -47,8 +47,8 @@ def client(server: PolygonStub, clock: FakeClock, **options) -> PolygonClient:
     return PolygonClient(server.api_key, server.base_url, sleep=clock.sleep, clock=clock, **options)
 
 
-def backfill(source, lake, store, calendar) -> dict:
-    return fetch_ohlcv(source, lake, store, calendar, OhlcvRequest(end=END, start=START)).to_dict()
+def backfill(source, lake, stores, calendar) -> dict:
+    return fetch_ohlcv(source, lake, stores, calendar, OhlcvRequest(end=END, start=START)).to_dict()
 
 
 def test_the_limiter_never_starts_more_than_its_limit_in_any_window(clock):
@@ -70,12 +70,12 @@ def test_a_limiter_without_room_is_refused(max_requests, window):
 
 
 def test_a_paced_backfill_never_meets_a_429(
-    polygon_server, clock, lake, lake_dir, sqlite_store, calendar
+    polygon_server, clock, lake, lake_dir, sqlite_stores, calendar
 ):
     free_plan(polygon_server, clock)
     source = client(polygon_server, clock, max_requests_per_minute=5)
 
-    summary = backfill(source, lake, sqlite_store, calendar)
+    summary = backfill(source, lake, sqlite_stores, calendar)
 
     sessions = calendar.sessions_between(START, END)
     assert summary["status"] == "succeeded"
@@ -83,17 +83,17 @@ def test_a_paced_backfill_never_meets_a_429(
     assert [r.status for r in polygon_server.requests] == [200] * 13  # 12 sessions + splits
     # 13 requests at 5 a minute: three windows, the last one opened after two minutes
     assert clock.now == pytest.approx(120.0)
-    assert sqlite_store.get("ohlcv", MARKET) == END
+    assert sqlite_stores.watermarks.get("ohlcv", MARKET) == END
 
 
 @pytest.mark.parametrize("retry_after", [True, False], ids=["retry-after", "no-retry-after"])
 def test_an_unpaced_backfill_waits_out_the_quota_and_finishes(
-    polygon_server, clock, lake, lake_dir, sqlite_store, calendar, retry_after
+    polygon_server, clock, lake, lake_dir, sqlite_stores, calendar, retry_after
 ):
     free_plan(polygon_server, clock, retry_after=retry_after)
     source = client(polygon_server, clock, max_retries=0)  # 429s are not "retries"
 
-    summary = backfill(source, lake, sqlite_store, calendar)
+    summary = backfill(source, lake, sqlite_stores, calendar)
 
     assert summary["status"] == "succeeded" and summary["sessions_landed"] == 12
     statuses = [r.status for r in polygon_server.requests]
@@ -105,7 +105,7 @@ def test_an_unpaced_backfill_waits_out_the_quota_and_finishes(
     else:
         assert len(clock.sleeps) == statuses.count(429)
         assert clock.now >= 120.0
-    assert sqlite_store.get("ohlcv", MARKET) == END
+    assert sqlite_stores.watermarks.get("ohlcv", MARKET) == END
 
 
 def test_a_quota_outlasting_the_wait_budget_fails_naming_both_settings(polygon_server, clock):

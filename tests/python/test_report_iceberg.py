@@ -32,10 +32,10 @@ import pytest
 from core.lake import Lake
 from core.layout import daily_report_file
 from core.settings import Settings
-from ingestion import fetch
+from ingestion import landing_pipeline
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.sample_market import SampleMarket
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 from ml.predict import write_predictions
 from reports import warehouse as queries
 from reports.aws_report import glue_source, iceberg_warehouse, report
@@ -101,17 +101,17 @@ def built(trino_server, tmp_path_factory, calendar, moto_server) -> Iterator[dic
     lake_dir = trino_server.lake_root / prefix.rstrip("_")
     lake = Lake.open(str(lake_dir))
     warehouse = tmp / "warehouse.duckdb"
-    store = WatermarkStore.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
+    stores = Stores.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
     market = SampleMarket(calendar)
     landed_at = dt.datetime.combine(END, dt.time(21, 30), tzinfo=dt.UTC)
     clock = pytest.MonkeyPatch()
     try:
-        clock.setattr(fetch, "utcnow", lambda: landed_at)
-        fetch_tickers(market, lake, store, END)
-        fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(start=START, end=END))
+        clock.setattr(landing_pipeline, "utcnow", lambda: landed_at)
+        fetch_tickers(market, lake, stores, END)
+        fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(start=START, end=END))
     finally:
         clock.undo()
-        store.close()
+        stores.close()
     symbols = sorted(market.grouped_daily(END).column("symbol").to_pylist())
     _predictions(lake, symbols, landed_at + dt.timedelta(minutes=30))
     create_landing_tables(trino_server, lake_dir, f"{prefix}landing")

@@ -20,9 +20,10 @@ import pytest
 from click.testing import CliRunner
 
 from core.errors import ExitCode
+from ingestion.run_ledger import RunLockBusyError
 from ingestion.runs import OHLCV
 from ingestion.runtime import runtime
-from ingestion.watermarks import RunLockBusyError, WatermarkStore
+from ingestion.stores import Stores
 from orchestration.cli import main
 from orchestration.daily import LocalSteps
 
@@ -32,8 +33,8 @@ RUN_DATE = "2025-12-31"
 
 def _hold(dsn: str, name: str, holder: str, ready: Any) -> None:
     """A child process: take the lock, say so, then sleep until killed."""
-    store = WatermarkStore.connect(dsn)
-    with store.run_lock(name, holder):
+    stores = Stores.connect(dsn)
+    with stores.ledger.run_lock(name, holder):
         ready.set()
         time.sleep(600)
 
@@ -67,38 +68,41 @@ def dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_a_second_run_is_refused_naming_the_holder_until_the_holder_dies(dsn: str) -> None:
-    store = WatermarkStore.connect(dsn)
+    stores = Stores.connect(dsn)
     with Holder(dsn, LOCK, "condvest daily") as holder:
-        with pytest.raises(RunLockBusyError) as busy, store.run_lock(LOCK, "condvest ingest"):
+        with (
+            pytest.raises(RunLockBusyError) as busy,
+            stores.ledger.run_lock(LOCK, "condvest ingest"),
+        ):
             pytest.fail("two runs held the lock")
         message = str(busy.value)
         assert message.startswith(f"another run holds the run lock of {LOCK}: condvest daily ")
         assert f"(pid {holder.process.pid} on " in message and "--wait" in message
         assert busy.value.exit_code == ExitCode.BUSY
         # Another lake is another lock.
-        with store.run_lock("run /other/lake", "condvest ingest"):
+        with stores.ledger.run_lock("run /other/lake", "condvest ingest"):
             pass
         holder.kill()  # killed: no release, yet the lock is free again
     # PostgreSQL ends the killed client's session (and its lock) a moment later.
     deadline = time.monotonic() + 20
     while True:
         try:
-            with store.run_lock(LOCK, "condvest ingest") as me:
+            with stores.ledger.run_lock(LOCK, "condvest ingest") as me:
                 assert me.pid == os.getpid()
             break
         except RunLockBusyError:
             assert time.monotonic() < deadline, "a killed holder kept the lock"
             time.sleep(0.1)
-    store.close()
+    stores.close()
 
 
 def test_wait_queues_behind_the_holder(dsn: str) -> None:
-    store = WatermarkStore.connect(dsn)
+    stores = Stores.connect(dsn)
     told: list[str] = []
     with Holder(dsn, LOCK, "condvest daily") as holder:
         threading.Timer(1.0, holder.kill).start()
         started = time.monotonic()
-        with store.run_lock(
+        with stores.ledger.run_lock(
             LOCK,
             "condvest ingest",
             wait=True,
@@ -107,18 +111,18 @@ def test_wait_queues_behind_the_holder(dsn: str) -> None:
         ):
             assert time.monotonic() - started >= 0.9
     assert told == ["condvest daily"]
-    store.close()
+    stores.close()
 
 
 def test_a_killed_runs_running_row_is_marked_abandoned_by_the_next_run(dsn: str) -> None:
-    store = WatermarkStore.connect(dsn)
-    killed = store.start_run(OHLCV, "polygon", None, None)  # its process died here
-    with store.run_lock(LOCK, "condvest ingest"):
-        assert store.abandon_stale_runs() == [killed.run_id]
-        assert store.abandon_stale_runs() == []
-    (row,) = store.runs(OHLCV)
+    stores = Stores.connect(dsn)
+    killed = stores.ledger.start_run(OHLCV, "polygon", None, None)  # its process died here
+    with stores.ledger.run_lock(LOCK, "condvest ingest"):
+        assert stores.ledger.abandon_stale_runs() == [killed.run_id]
+        assert stores.ledger.abandon_stale_runs() == []
+    (row,) = stores.ledger.runs(OHLCV)
     assert row["status"] == "abandoned" and row["finished_at"] is not None
-    store.close()
+    stores.close()
 
 
 # --- through the CLI --------------------------------------------------------------------
@@ -159,7 +163,7 @@ def test_a_killed_ingest_and_a_killed_daily_are_marked_abandoned_by_the_next_run
     from core.settings import Settings
 
     with runtime(Settings.from_env()) as rt:
-        killed_ingest = rt.store.start_run(OHLCV, "sample", None, None)
+        killed_ingest = rt.stores.ledger.start_run(OHLCV, "sample", None, None)
 
     # A daily killed mid-step: the exit skips the run's own reporting, as a kill does.
     def killed(self: LocalSteps, document: dict[str, Any]) -> dict[str, Any]:

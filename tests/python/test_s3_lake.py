@@ -21,7 +21,7 @@ from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.handlers import daily_meta_fetcher, daily_ohlcv_fetcher
 from ingestion.runs import OHLCV, TICKERS
 from ingestion.sample_market import SPLIT_SYMBOL, SampleMarket
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 from tests.python.fixtures.aws import AwsEnv
 from tests.python.fixtures.postgres import PostgresServer
 
@@ -77,13 +77,13 @@ def s3_lake(aws_env: AwsEnv) -> Lake:
 
 
 def test_fetch_ohlcv_lands_batches_on_s3(
-    aws_env: AwsEnv, s3_lake: Lake, sqlite_store: WatermarkStore, calendar: TradingCalendar
+    aws_env: AwsEnv, s3_lake: Lake, sqlite_stores: Stores, calendar: TradingCalendar
 ) -> None:
     # 2024-06-07 .. 2024-06-11: three sessions, and a split on the 10th restates NVLX.
     request = OhlcvRequest(start=dt.date(2024, 6, 7), end=dt.date(2024, 6, 11))
 
     summary = fetch_ohlcv(
-        SampleMarket(calendar), s3_lake, sqlite_store, calendar, request
+        SampleMarket(calendar), s3_lake, sqlite_stores, calendar, request
     ).to_dict()
 
     assert summary["status"] == "succeeded"
@@ -99,15 +99,15 @@ def test_fetch_ohlcv_lands_batches_on_s3(
     )
     assert dataset.count_rows() == rows
     assert s3_lake.list_files("bronze/raw_ohlcv") == [f"{BUCKET}/{key}" for key in keys]
-    assert sqlite_store.get(OHLCV) == dt.date(2024, 6, 11)
+    assert sqlite_stores.watermarks.get(OHLCV) == dt.date(2024, 6, 11)
 
 
 def test_fetch_tickers_lands_one_batch_on_s3(
-    aws_env: AwsEnv, s3_lake: Lake, sqlite_store: WatermarkStore, calendar: TradingCalendar
+    aws_env: AwsEnv, s3_lake: Lake, sqlite_stores: Stores, calendar: TradingCalendar
 ) -> None:
     as_of = dt.date(2024, 6, 10)
 
-    summary = fetch_tickers(SampleMarket(calendar), s3_lake, sqlite_store, as_of).to_dict()
+    summary = fetch_tickers(SampleMarket(calendar), s3_lake, sqlite_stores, as_of).to_dict()
 
     assert summary["status"] == "succeeded"
     assert summary["files_written"] == 1
@@ -117,7 +117,7 @@ def test_fetch_tickers_lands_one_batch_on_s3(
     assert set(table["as_of_date"].to_pylist()) == {as_of}
     assert s3_lake.list_files("bronze/raw_tickers") == [f"{BUCKET}/{key}"]
     assert s3_lake.list_files("bronze/raw_ohlcv") == []
-    assert sqlite_store.get(TICKERS) == as_of
+    assert sqlite_stores.watermarks.get(TICKERS) == as_of
 
 
 def test_list_files_on_s3_keeps_to_the_prefix_and_suffix(aws_env: AwsEnv, s3_lake: Lake) -> None:
@@ -179,13 +179,13 @@ def test_ohlcv_handler_resumes_from_the_postgres_watermark(
     keys = _parquet_keys(lambda_env)
     assert set(first_keys) < set(keys)
     assert len(keys) == 3 + second["files_written"] == 6  # + 2 sessions and 1 restatement
-    store = WatermarkStore.connect(pg_database)
+    stores = Stores.connect(pg_database)
     try:
-        assert store.get(OHLCV) == dt.date(2024, 6, 11)
-        assert store.get(OHLCV, SPLIT_SYMBOL) == dt.date(2024, 6, 11)
-        runs = store.runs(OHLCV)
+        assert stores.watermarks.get(OHLCV) == dt.date(2024, 6, 11)
+        assert stores.watermarks.get(OHLCV, SPLIT_SYMBOL) == dt.date(2024, 6, 11)
+        runs = stores.ledger.runs(OHLCV)
     finally:
-        store.close()
+        stores.close()
     assert [(r["run_id"], r["status"], r["files_written"]) for r in runs] == [
         (first["run_id"], "succeeded", 3),
         (second["run_id"], "succeeded", 3),
@@ -220,13 +220,13 @@ def test_handlers_reach_postgres_through_an_rds_secret(
     assert tickers["status"] == bars["status"] == "succeeded"
     keys = _parquet_keys(lambda_env)
     assert [_landing_dataset(key) for key in keys] == ["raw_ohlcv", "raw_tickers"]
-    store = WatermarkStore.connect(pg_database)
+    stores = Stores.connect(pg_database)
     try:
-        assert store.get(TICKERS) == dt.date(2024, 6, 10)
-        assert store.get(OHLCV) == dt.date(2024, 6, 7)
-        runs = store.runs()
+        assert stores.watermarks.get(TICKERS) == dt.date(2024, 6, 10)
+        assert stores.watermarks.get(OHLCV) == dt.date(2024, 6, 7)
+        runs = stores.ledger.runs()
     finally:
-        store.close()
+        stores.close()
     assert [(r["run_id"], r["dataset"], r["status"]) for r in runs] == [
         (tickers["run_id"], TICKERS, "succeeded"),
         (bars["run_id"], OHLCV, "succeeded"),

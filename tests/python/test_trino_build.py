@@ -50,13 +50,13 @@ import pytest
 
 from core.duckdb_extensions import load_packaged_extension
 from core.lake import Lake
-from ingestion import fetch
+from ingestion import landing_pipeline
 from ingestion.bars import BAR_SCHEMA
 from ingestion.calendar import TradingCalendar
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.landing import land_bars
 from ingestion.sample_market import SampleMarket
-from ingestion.watermarks import WatermarkStore
+from ingestion.stores import Stores
 from ml.predict import write_predictions
 from tests.python.athena_helpers import AthenaCompile, MotoAthena, compile_for_athena
 from tests.python.athena_on_trino import athena_on_trino
@@ -236,16 +236,16 @@ def built(trino_server, tmp_path_factory, calendar, moto_server) -> dict[str, An
     lake_dir = trino_server.lake_root / prefix.rstrip("_")
     warehouse = tmp / "warehouse.duckdb"
     lake = Lake.open(str(lake_dir))
-    store = WatermarkStore.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
+    stores = Stores.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
     market = SampleMarket(calendar)
     env = dbt_environment(trino_server, prefix, lake_dir)
     steps: dict[str, Any] = {"prefix": prefix}
     clock = pytest.MonkeyPatch()
     try:
-        clock.setattr(fetch, "utcnow", lambda: _landed_at(END))
-        fetch_tickers(market, lake, store, END)
+        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(END))
+        fetch_tickers(market, lake, stores, END)
         request = OhlcvRequest(start=START, end=END, history_start=START)
-        fetch_ohlcv(market, lake, store, calendar, request)
+        fetch_ohlcv(market, lake, stores, calendar, request)
         backfill = _long_history(calendar, START - dt.timedelta(days=1))
         land_bars(lake, calendar, backfill, "backfill", _landed_at(END))
         _predict(lake, _landed_at(END) + dt.timedelta(minutes=30))
@@ -255,8 +255,8 @@ def built(trino_server, tmp_path_factory, calendar, moto_server) -> dict[str, An
         steps["first"]["athena"] = _run_athena_models(trino_server, steps["athena_full"])
 
         # one more session, then a late correction of an old bar (a doji now)
-        clock.setattr(fetch, "utcnow", lambda: _landed_at(NEXT))
-        fetch_ohlcv(market, lake, store, calendar, OhlcvRequest(end=NEXT, history_start=START))
+        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(NEXT))
+        fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=NEXT, history_start=START))
         correction = _doji_correction(lake_dir, CORRECTED_SYMBOL, CORRECTED_DATE)
         corrected_at = _landed_at(NEXT) + dt.timedelta(days=1)
         land_bars(lake, calendar, correction, "correction", corrected_at)
@@ -271,7 +271,7 @@ def built(trino_server, tmp_path_factory, calendar, moto_server) -> dict[str, An
         )
     finally:
         clock.undo()
-        store.close()
+        stores.close()
     steps["tmp"] = tmp
     print(  # the timings, in the -s / -rP output
         "dbt build --target trino: "

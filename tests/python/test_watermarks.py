@@ -17,7 +17,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from core.errors import ExitCode, OperationalError
 from ingestion.runs import OHLCV, TICKERS, RunSummary, audited
-from ingestion.watermarks import MARKET, StoreUnavailableError, WatermarkStore
+from ingestion.store_connection import StoreUnavailableError
+from ingestion.stores import Stores
+from ingestion.watermarks import MARKET
 
 BACKENDS = ["sqlite", "postgresql"]
 DAY = dt.date(2024, 6, 10)
@@ -39,8 +41,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def store(backend: str, request: pytest.FixtureRequest) -> WatermarkStore:
-    return request.getfixturevalue("sqlite_store" if backend == "sqlite" else "pg_store")
+def stores(backend: str, request: pytest.FixtureRequest) -> Stores:
+    return request.getfixturevalue("sqlite_stores" if backend == "sqlite" else "pg_stores")
 
 
 @pytest.fixture
@@ -63,53 +65,58 @@ def _iso(value: Any) -> Any:
 # -- watermarks -----------------------------------------------------------------------------
 
 
-def test_unknown_watermarks_are_absent(store: WatermarkStore) -> None:
-    assert store.get(OHLCV) is None
-    assert store.get(OHLCV, "AAPL") is None
-    assert store.get_many(OHLCV, ["AAPL", "MSFT"]) == {}
-    assert store.get_many(OHLCV, []) == {}
+def test_unknown_watermarks_are_absent(stores: Stores) -> None:
+    assert stores.watermarks.get(OHLCV) is None
+    assert stores.watermarks.get(OHLCV, "AAPL") is None
+    assert stores.watermarks.get_many(OHLCV, ["AAPL", "MSFT"]) == {}
+    assert stores.watermarks.get_many(OHLCV, []) == {}
 
 
-def test_advance_then_get(store: WatermarkStore) -> None:
-    store.advance(OHLCV, {MARKET: DAY, "AAPL": DAY, "MSFT": _day(-3)}, "run-1")
+def test_advance_then_get(stores: Stores) -> None:
+    stores.watermarks.advance(OHLCV, {MARKET: DAY, "AAPL": DAY, "MSFT": _day(-3)}, "run-1")
 
-    assert store.get(OHLCV) == DAY
-    assert store.get(OHLCV, "AAPL") == DAY
-    assert store.get(OHLCV, "MSFT") == _day(-3)
-    assert store.get_many(OHLCV, ["AAPL", "MSFT", "NVDA"]) == {"AAPL": DAY, "MSFT": _day(-3)}
+    assert stores.watermarks.get(OHLCV) == DAY
+    assert stores.watermarks.get(OHLCV, "AAPL") == DAY
+    assert stores.watermarks.get(OHLCV, "MSFT") == _day(-3)
+    assert stores.watermarks.get_many(OHLCV, ["AAPL", "MSFT", "NVDA"]) == {
+        "AAPL": DAY,
+        "MSFT": _day(-3),
+    }
     # Datasets keep separate watermarks for the same symbol.
-    assert store.get(TICKERS) is None
-    assert store.get(TICKERS, "AAPL") is None
+    assert stores.watermarks.get(TICKERS) is None
+    assert stores.watermarks.get(TICKERS, "AAPL") is None
 
 
-def test_get_many_crosses_the_query_chunks(store: WatermarkStore) -> None:
+def test_get_many_crosses_the_query_chunks(stores: Stores) -> None:
     # get_many queries 500 symbols at a time: 1,234 known + 66 unknown spans three chunks.
     marks = {f"S{i:04d}": _day(-(i % 400)) for i in range(1234)}
-    store.advance(OHLCV, marks, "run-1")
+    stores.watermarks.advance(OHLCV, marks, "run-1")
     wanted = [*marks, *(f"U{i:03d}" for i in range(66))]
     random.Random(7).shuffle(wanted)
 
-    assert store.get_many(OHLCV, iter(wanted)) == marks
-    assert store.get_many(OHLCV, wanted[:3]) == {s: marks[s] for s in wanted[:3] if s in marks}
+    assert stores.watermarks.get_many(OHLCV, iter(wanted)) == marks
+    assert stores.watermarks.get_many(OHLCV, wanted[:3]) == {
+        s: marks[s] for s in wanted[:3] if s in marks
+    }
 
 
-def test_watermarks_never_move_backwards(store: WatermarkStore) -> None:
-    store.advance(OHLCV, {"AAPL": DAY, "MSFT": _day(-5)}, "run-1")
+def test_watermarks_never_move_backwards(stores: Stores) -> None:
+    stores.watermarks.advance(OHLCV, {"AAPL": DAY, "MSFT": _day(-5)}, "run-1")
 
     # One call mixing an older date (ignored), a newer one and an equal one.
-    store.advance(OHLCV, {"AAPL": _day(-1), "MSFT": _day(-2)}, "run-2")
-    store.advance(OHLCV, {"AAPL": DAY}, "run-3")
+    stores.watermarks.advance(OHLCV, {"AAPL": _day(-1), "MSFT": _day(-2)}, "run-2")
+    stores.watermarks.advance(OHLCV, {"AAPL": DAY}, "run-3")
 
-    assert store.get_many(OHLCV, ["AAPL", "MSFT"]) == {"AAPL": DAY, "MSFT": _day(-2)}
+    assert stores.watermarks.get_many(OHLCV, ["AAPL", "MSFT"]) == {"AAPL": DAY, "MSFT": _day(-2)}
 
 
 # -- audit rows -----------------------------------------------------------------------------
 
 
-def test_audit_rows_record_start_and_finish(store: WatermarkStore) -> None:
-    run = store.start_run(OHLCV, "sample", _day(-2), DAY)
+def test_audit_rows_record_start_and_finish(stores: Stores) -> None:
+    run = stores.ledger.start_run(OHLCV, "sample", _day(-2), DAY)
 
-    (started,) = store.runs()
+    (started,) = stores.ledger.runs()
     assert started["run_id"] == run.run_id
     assert started["status"] == "running"
     assert started["finished_at"] is None
@@ -120,11 +127,11 @@ def test_audit_rows_record_start_and_finish(store: WatermarkStore) -> None:
         "2024-06-10",
     )
 
-    store.finish_run(run, "succeeded", 3, 1500, 4, {"watermark": DAY, "files": ["a", "b"]})
-    failed = store.start_run(TICKERS, "polygon", None, None)
-    store.finish_run(failed, "failed", 0, 0, 0, {"error": "RuntimeError: upstream 503"})
+    stores.ledger.finish_run(run, "succeeded", 3, 1500, 4, {"watermark": DAY, "files": ["a", "b"]})
+    failed = stores.ledger.start_run(TICKERS, "polygon", None, None)
+    stores.ledger.finish_run(failed, "failed", 0, 0, 0, {"error": "RuntimeError: upstream 503"})
 
-    finished, second = store.runs()
+    finished, second = stores.ledger.runs()
     assert finished["run_id"] == run.run_id
     assert finished["status"] == "succeeded"
     assert finished["finished_at"] is not None
@@ -135,27 +142,27 @@ def test_audit_rows_record_start_and_finish(store: WatermarkStore) -> None:
     )
     assert json.loads(finished["detail"]) == {"files": ["a", "b"], "watermark": "2024-06-10"}
     assert second["run_id"] == failed.run_id
-    assert store.runs(TICKERS) == [second]
+    assert stores.ledger.runs(TICKERS) == [second]
     assert second["status"] == "failed"
     assert second["requested_from"] is None
     assert json.loads(second["detail"]) == {"error": "RuntimeError: upstream 503"}
 
 
-def test_a_failing_job_still_finishes_its_audit_row(store: WatermarkStore) -> None:
-    run = store.start_run(OHLCV, "sample", DAY, DAY)
+def test_a_failing_job_still_finishes_its_audit_row(stores: Stores) -> None:
+    run = stores.ledger.start_run(OHLCV, "sample", DAY, DAY)
     summary = RunSummary(run.run_id, OHLCV, "sample")
 
     def body() -> None:
         raise ConnectionError("polygon unreachable")
 
     with pytest.raises(ConnectionError):
-        audited(store, summary, run, body)
+        audited(stores.ledger, summary, run, body)
 
-    (row,) = store.runs(OHLCV)
+    (row,) = stores.ledger.runs(OHLCV)
     assert row["status"] == "failed"
     assert row["finished_at"] is not None
     assert json.loads(row["detail"])["error"] == "ConnectionError: polygon unreachable"
-    assert store.get(OHLCV) is None
+    assert stores.watermarks.get(OHLCV) is None
 
 
 # -- parameterised SQL ----------------------------------------------------------------------
@@ -170,16 +177,19 @@ def test_a_failing_job_still_finishes_its_audit_row(store: WatermarkStore) -> No
         'D"; delete from ingestion_runs; --',
     ],
 )
-def test_hostile_symbol_is_stored_verbatim(store: WatermarkStore, hostile: str) -> None:
-    store.advance(OHLCV, {"AAPL": _day(-1)}, "run-1")
-    run = store.start_run(hostile, hostile, DAY, DAY)
+def test_hostile_symbol_is_stored_verbatim(stores: Stores, hostile: str) -> None:
+    stores.watermarks.advance(OHLCV, {"AAPL": _day(-1)}, "run-1")
+    run = stores.ledger.start_run(hostile, hostile, DAY, DAY)
 
-    store.advance(OHLCV, {hostile: DAY}, hostile)
-    store.finish_run(run, hostile, 1, 1, 1, {"symbol": hostile})
+    stores.watermarks.advance(OHLCV, {hostile: DAY}, hostile)
+    stores.ledger.finish_run(run, hostile, 1, 1, 1, {"symbol": hostile})
 
-    assert store.get(OHLCV, hostile) == DAY
-    assert store.get_many(OHLCV, [hostile, "AAPL", "A"]) == {hostile: DAY, "AAPL": _day(-1)}
-    (row,) = store.runs(hostile)
+    assert stores.watermarks.get(OHLCV, hostile) == DAY
+    assert stores.watermarks.get_many(OHLCV, [hostile, "AAPL", "A"]) == {
+        hostile: DAY,
+        "AAPL": _day(-1),
+    }
+    (row,) = stores.ledger.runs(hostile)
     assert (row["dataset"], row["source"], row["status"]) == (hostile, hostile, hostile)
     assert json.loads(row["detail"]) == {"symbol": hostile}
 
@@ -190,7 +200,7 @@ def test_hostile_symbol_is_stored_verbatim(store: WatermarkStore, hostile: str) 
 )
 def test_connect_rejects_an_unsupported_dsn_scheme(bad_dsn: str) -> None:
     with pytest.raises(OperationalError, match="unsupported watermark DSN scheme") as excinfo:
-        WatermarkStore.connect(bad_dsn)
+        Stores.connect(bad_dsn)
     assert "hunter2" not in str(excinfo.value)
     assert excinfo.value.exit_code == ExitCode.USAGE
 
@@ -199,7 +209,7 @@ def test_an_unreachable_postgresql_is_one_line_naming_it_without_its_password() 
     # Port 1 on loopback: nothing listens, the connection is refused at once.
     dsn = "postgresql://etl:hunter2@127.0.0.1:1/marks?connect_timeout=5"
     with pytest.raises(StoreUnavailableError) as excinfo:
-        WatermarkStore.connect(dsn)
+        Stores.connect(dsn)
     message = str(excinfo.value)
     assert message.startswith("watermark store 127.0.0.1:1/marks is unreachable: ")
     assert "hunter2" not in message and "\n" not in message
@@ -211,12 +221,12 @@ def test_connect_accepts_postgres_urls_and_conninfo_strings(pg_database: str) ->
     conninfo = make_conninfo("", **conninfo_to_dict(pg_database))
     assert not conninfo.startswith("postgresql://")
     for dsn in (pg_database.replace("postgresql://", "postgres://", 1), conninfo):
-        store = WatermarkStore.connect(dsn)
+        stores = Stores.connect(dsn)
         try:
-            store.advance(OHLCV, {"AAPL": DAY}, "run-1")
-            assert store.get(OHLCV, "AAPL") == DAY
+            stores.watermarks.advance(OHLCV, {"AAPL": DAY}, "run-1")
+            assert stores.watermarks.get(OHLCV, "AAPL") == DAY
         finally:
-            store.close()
+            stores.close()
 
 
 # -- concurrency ----------------------------------------------------------------------------
@@ -231,14 +241,16 @@ def _advance_interleaved(dsn: str, worker: int, workers: int, barrier: _Barrier)
     """
     rng = random.Random(worker)
     barrier.wait()  # connect together too: the first connections race to create the schema
-    store = WatermarkStore.connect(dsn)
+    stores = Stores.connect(dsn)
     try:
         for offset in reversed(range(worker, CONCURRENT_DAYS, workers)):
             symbols = CONCURRENT_SYMBOLS.copy()
             rng.shuffle(symbols)
-            store.advance(OHLCV, dict.fromkeys(symbols, _day(offset)), f"writer-{worker}")
+            stores.watermarks.advance(
+                OHLCV, dict.fromkeys(symbols, _day(offset)), f"writer-{worker}"
+            )
     finally:
-        store.close()
+        stores.close()
 
 
 def _advance_in_process(
@@ -257,15 +269,15 @@ def _watch_for_regressions(
     """Poll the watermarks while the writers run; any value lower than before is a bug."""
     seen: dict[str, dt.date] = {}
     try:
-        store = WatermarkStore.connect(dsn)
+        stores = Stores.connect(dsn)
         try:
             while not until.wait(0.002):  # the pause leaves SQLite's write lock to the writers
-                for symbol, day in store.get_many(OHLCV, CONCURRENT_SYMBOLS).items():
+                for symbol, day in stores.watermarks.get_many(OHLCV, CONCURRENT_SYMBOLS).items():
                     if day < seen.get(symbol, day):
                         regressions.append(f"{symbol}: {seen[symbol]} -> {day}")
                     seen[symbol] = day
         finally:
-            store.close()
+            stores.close()
     except Exception:
         errors.append(traceback.format_exc())
 
@@ -286,11 +298,11 @@ def _watched(dsn: str, run_writers: Callable[[], None]) -> tuple[list[str], list
 
 
 def _latest(dsn: str) -> dict[str, dt.date]:
-    store = WatermarkStore.connect(dsn)
+    stores = Stores.connect(dsn)
     try:
-        return store.get_many(OHLCV, CONCURRENT_SYMBOLS)
+        return stores.watermarks.get_many(OHLCV, CONCURRENT_SYMBOLS)
     finally:
-        store.close()
+        stores.close()
 
 
 def test_concurrent_threads_end_at_the_latest_date(dsn: str) -> None:
