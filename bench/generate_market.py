@@ -1,4 +1,4 @@
-"""Generate a realistic market as Bronze landing files, deterministic by seed.
+"""Generate a realistic market as landing files, deterministic by seed.
 
 N symbols x M NYSE sessions (default 10,000 x 2,520 = 25.2M bars): Student-t returns
 (heavy tails) with per-symbol volatility, listings and delistings spread over the window,
