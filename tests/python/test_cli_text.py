@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-from core.lake import Lake
-from ingestion.results import LandingCheck, QuarantinedFile
-from ml.results import PredictionSummary
-from orchestration.cli_text import (
+from condvest.cli_text import (
     predict_range_text,
     predict_text,
     state_line,
@@ -14,6 +11,9 @@ from orchestration.cli_text import (
     train_text,
     vacuum_text,
 )
+from core.lake import Lake
+from ingestion.results import LandingCheck, QuarantinedFile
+from ml.results import PredictionSummary
 from orchestration.daily import DailyResult
 from orchestration.report import format_report
 from orchestration.results import PredictRangeResult, TrackRecordResult, TrainResult

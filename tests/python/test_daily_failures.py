@@ -19,10 +19,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from condvest.cli import main
 from core.errors import ExitCode
 from ingestion.results import LandingCheck
 from orchestration import asl
-from orchestration.cli import main
 from orchestration.daily import LocalSteps
 from orchestration.vacuum import VacuumResult
 from tests.python.step_stubs import built, fetched, predicted, published, trained

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from condvest.cli import main
 from core.errors import ExitCode
 from ingestion.runs import OHLCV
 from ingestion.runtime import runtime
 from ingestion.watermarks import RunLockBusyError, WatermarkStore
-from orchestration.cli import main
 from orchestration.daily import LocalSteps
 
 LOCK = "run /some/lake"
