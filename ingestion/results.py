@@ -6,8 +6,7 @@ run's summary read it without loading pyarrow.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 from core.contracts import Contract
 
@@ -59,11 +58,3 @@ class LandingCheck(Contract):
     read: int = 0
     quarantined: list[QuarantinedFile] = field(default_factory=list)
     manifest: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "read": self.read,
-            "quarantined": [asdict(item) for item in self.quarantined],
-            "manifest": self.manifest,
-        }

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from core.contracts import Contract
@@ -56,12 +56,6 @@ class RunPlan(Contract):
     # quotes out of the ASL's intrinsic-function escaping.
     features_uri: str
     features_query: str
-
-    def as_dict(self) -> dict[str, Any]:
-        plan = asdict(self)
-        plan["date"] = self.date.isoformat()
-        plan["history_start"] = self.history_start.isoformat()
-        return plan
 
 
 def today_in_new_york(now: dt.datetime) -> dt.date:

@@ -110,7 +110,7 @@ def test_the_landing_check_line_names_each_quarantined_file_and_why():
     check.quarantined.append(
         QuarantinedFile("ohlcv", "/lake/bronze/raw_ohlcv/x.parquet", "/q/x.parquet", "truncated")
     )
-    assert state_line("CheckLanding", 0.31, check.as_dict(), None) == (
+    assert state_line("CheckLanding", 0.31, check.to_dict(), None) == (
         "  CheckLanding                0.3 s  120 landing file(s), 2 read; "
         "quarantined /lake/bronze/raw_ohlcv/x.parquet (truncated)"
     )
@@ -189,7 +189,7 @@ def test_the_daily_report_names_the_landing_files_the_check_set_aside(tmp_path):
     check.quarantined.append(
         QuarantinedFile("ohlcv", "s3://b/lake/bronze/raw_ohlcv/x.parquet", "s3://b/q", "bad page")
     )
-    steps = {"CheckLanding": {"result": check.as_dict()}}
+    steps = {"CheckLanding": {"result": check.to_dict()}}
     document = {"input": {"date": "2025-12-31"}, "steps": steps}
     summary = build_summary(SUCCEEDED, document, lake=Lake.open(str(tmp_path)), execution="e")
     assert summary.landing_check is not None

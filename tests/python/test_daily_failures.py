@@ -32,7 +32,7 @@ REAL_STEPS = {"ResolveRunDate", "NotifySuccess", "NotifyFailure"}
 STUB_RESULTS: dict[str, dict[str, Any]] = {
     "FetchMetadata": fetched("tickers", rows_landed=3),
     "FetchOhlcv": fetched("ohlcv", rows_landed=5, sessions_landed=1),
-    "CheckLanding": LandingCheck().as_dict(),
+    "CheckLanding": LandingCheck().to_dict(),
     "DbtBuild": built(),
     "ExportFeatures": {"skipped": "stub"},
     "Train": trained("v", "/nowhere"),
