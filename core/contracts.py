@@ -8,9 +8,10 @@ own `to_dict`, dates as ISO strings) and `from_dict` reads them back by the fiel
 Every key is required, so a renamed key fails at the boundary, naming itself, instead of
 reading as zero further on.
 
-A field says how its key differs with its metadata: `json_key("from")` (a key that is not
-a Python name), `OPTIONAL` (a key older JSON may lack: read as None) or `OMITTED_WHEN_NONE`
-(not written when None, so optional when read).
+A field of a union of results (`A | B`, one shape per place a step runs) reads as the
+first whose keys the object has. A field says how its key differs with its metadata:
+`json_key("from")` (a key that is not a Python name), `OPTIONAL` (a key older JSON may
+lack: read as None) or `OMITTED_WHEN_NONE` (not written when None, so optional when read).
 """
 
 from __future__ import annotations
@@ -106,8 +107,7 @@ def _decode(kind: Any, value: Any) -> Any:
     origin = get_origin(kind)
     if origin in (Union, types.UnionType):
         alternatives = [arg for arg in get_args(kind) if arg is not type(None)]
-        # an optional (`X | None`) reads as X; a union of plain JSON types as it is
-        return _decode(alternatives[0], value) if len(alternatives) == 1 else value
+        return _decode(_alternative(alternatives, value), value)
     if origin is list:
         (item,) = get_args(kind)
         return [_decode(item, element) for element in value]
@@ -119,3 +119,19 @@ def _decode(kind: Any, value: Any) -> Any:
     if kind is dt.date:
         return dt.date.fromisoformat(value)
     return value
+
+
+def _alternative(alternatives: list[Any], value: Any) -> Any:
+    """Which type of a union `value` is: the only one (an optional), or, of a union of
+    results, the first whose every required key `value` has (they differ in their keys). A
+    union of plain JSON types takes the value as it is."""
+    if len(alternatives) == 1:
+        return alternatives[0]
+    if not all(isinstance(kind, type) and issubclass(kind, Contract) for kind in alternatives):
+        return Any
+    for kind in alternatives:
+        if isinstance(value, Mapping) and not _missing_keys(kind, value):
+            return kind
+    names = " or ".join(kind.__name__ for kind in alternatives)
+    keys = sorted(value) if isinstance(value, Mapping) else type(value).__name__
+    raise ValueError(f"expected {names}, got {keys}")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from core.contracts import OPTIONAL, Contract
+from core.contracts import OMITTED_WHEN_NONE, OPTIONAL, Contract
 from core.lake import Lake
 from core.layout import PREDICTIONS_PREFIX
 from ingestion.results import FetchResult, LandingCheck
@@ -122,6 +122,29 @@ class ModelBrief(Contract):
 
 
 @dataclass(frozen=True)
+class LocalBuildBrief(Contract):
+    """dbt's outcome in `condvest daily`'s summary: the DbtBuild step's result
+    (`DbtBuildResult`'s JSON) without its ECS-shaped container, whose exit code it keeps."""
+
+    status: str
+    results: dict[str, int]
+    elapsed_seconds: float
+    stats: str | None
+    warned: list[str]
+    log_file: str | None = field(metadata=OMITTED_WHEN_NONE)
+    exit_code: int | None
+
+
+@dataclass(frozen=True)
+class EcsBuildBrief(Contract):
+    """dbt's outcome in the AWS run's summary: the ECS task and dbt's exit code (the
+    container's full description stays in the execution history)."""
+
+    task_arn: str
+    exit_code: int | None
+
+
+@dataclass(frozen=True)
 class VacuumBrief(Contract):
     deleted: int
     kept: int
@@ -131,8 +154,9 @@ class VacuumBrief(Contract):
 @dataclass(frozen=True)
 class DailySummary(Contract):
     """What a daily run reports: recorded in the audit, published to SNS, POSTed to the API,
-    printed by `condvest daily`. `build` is dbt's outcome as `_build_brief` shapes it (dbt's
-    counts locally, the ECS task's exit code in AWS); `error` the Catch's error."""
+    printed by `condvest daily`. `build` is dbt's outcome, in the shape of where it ran
+    (`LocalBuildBrief`: dbt's counts; `EcsBuildBrief`: the ECS task's exit code in AWS);
+    `error` the Catch's error."""
 
     status: str
     execution: str
@@ -142,7 +166,7 @@ class DailySummary(Contract):
     tickers_landed: int
     # optional when read: newer than the summaries some audits hold
     landing_check: LandingCheck | None = field(metadata=OPTIONAL)
-    build: dict[str, Any] | None
+    build: LocalBuildBrief | EcsBuildBrief | None
     model: ModelBrief
     top_predictions: list[TopPrediction]
     vacuum: VacuumBrief | None
@@ -190,15 +214,15 @@ def build_summary(
     )
 
 
-def _build_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:
-    """dbt's outcome: counts by status locally; in AWS the ECS task and dbt's exit code
-    (the container's full description stays in the execution history)."""
+def _build_brief(result: Mapping[str, Any]) -> LocalBuildBrief | EcsBuildBrief | None:
+    """The DbtBuild step's result with its container reduced to the exit code: the ECS
+    task's in AWS (`task_arn`), dbt's counts locally."""
     if not result:
         return None
     brief = {key: value for key, value in result.items() if key != "container"}
     if "container" in result:
         brief["exit_code"] = (result["container"] or {}).get("ExitCode")
-    return brief
+    return (EcsBuildBrief if "task_arn" in brief else LocalBuildBrief).from_dict(brief)
 
 
 def _vacuum_brief(result: Mapping[str, Any]) -> VacuumBrief | None:
