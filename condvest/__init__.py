@@ -2,6 +2,6 @@
 
 `condvest.cli` is the console script (one subcommand per pipeline step) and
 `condvest.cli_text` its short summaries. It drives `orchestration`, `ingestion`, `ml` and
-`reports`; nothing imports it (tests/python/test_import_flow.py), so the Lambda zip and the
-SageMaker source, which ship those packages, never carry the CLI or click.
+`reports`, and nothing imports it (tests/python/test_import_flow.py): the Lambda zip, which
+ships `orchestration` with the handlers, never carries the CLI.
 """
