@@ -168,6 +168,6 @@ def _read_index(lake: Lake) -> dict[str, str]:
 def _write_manifest(lake: Lake, result: LandingCheck, now: dt.datetime) -> str:
     stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = lake.path(QUARANTINE_MANIFEST_PREFIX, f"{stamp}.json")
-    body = {"quarantined_at": now.isoformat(), **result.as_dict()}
+    body = {"quarantined_at": now.isoformat(), **result.to_dict()}
     lake.write_bytes(path, json.dumps(body, indent=2).encode(), "application/json")
     return lake.display(path)

@@ -6,15 +6,13 @@ run's summary read it without loading pyarrow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
-from core.contracts import from_fields, require_keys
+from core.contracts import Contract
 
 
 @dataclass(frozen=True)
-class FetchResult:
+class FetchResult(Contract):
     """What one ingestion run (a fetch or a file import) did: the fetch Lambdas' payload,
     the FetchMetadata and FetchOhlcv steps of the run document, `condvest ingest --json`."""
 
@@ -39,18 +37,9 @@ class FetchResult:
     watermark: str | None
     error: str | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (its keys are the fields, in order)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FetchResult:
-        """Read `to_dict`'s form back (a fetch step of the run document)."""
-        return from_fields("a fetch result", cls, data)
-
 
 @dataclass(frozen=True)
-class QuarantinedFile:
+class QuarantinedFile(Contract):
     """A landing file set aside: where it was, where it is kept, and why."""
 
     dataset: str
@@ -60,7 +49,7 @@ class QuarantinedFile:
 
 
 @dataclass
-class LandingCheck:
+class LandingCheck(Contract):
     """What the landing check did (ingestion.quarantine.check_landing): the CheckLanding
     step's result."""
 
@@ -69,25 +58,3 @@ class LandingCheck:
     read: int = 0
     quarantined: list[QuarantinedFile] = field(default_factory=list)
     manifest: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "read": self.read,
-            "quarantined": [asdict(item) for item in self.quarantined],
-            "manifest": self.manifest,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LandingCheck:
-        """Read `as_dict`'s form back (the CheckLanding step's result in the run document)."""
-        require_keys("a landing check", cls, data)
-        return cls(
-            checked=int(data["checked"]),
-            read=int(data["read"]),
-            quarantined=[
-                from_fields("a quarantined file", QuarantinedFile, item)
-                for item in data["quarantined"]
-            ],
-            manifest=data["manifest"],
-        )

@@ -85,7 +85,7 @@ class LocalSteps:
             last_available=self.rt.source.last_session,
             gold_schema=settings.schema("gold"),
         )
-        return plan.as_dict()
+        return plan.to_dict()
 
     def FetchMetadata(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         day = parse_meta_event({"date": _plan(document).date.isoformat()}, self.rt.default_date())
@@ -103,7 +103,7 @@ class LocalSteps:
     def CheckLanding(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         # A landing file dbt cannot read would fail the build for the whole lake: set it
         # aside (named, never lost) and build the rest.
-        return check_landing(self.rt.lake, self.now()).as_dict()
+        return check_landing(self.rt.lake, self.now()).to_dict()
 
     def DbtBuild(self, document: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return dbt_build(log_file=self.dbt_log).to_dict()

@@ -13,12 +13,12 @@ import re
 import sys
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.contracts import require_keys
+from core.contracts import OMITTED_WHEN_NONE, Contract
 from core.paths import REPO_ROOT
 
 # Results that make a build fail (warnings do not).
@@ -74,7 +74,7 @@ def preload() -> threading.Thread:
 
 
 @dataclass(frozen=True)
-class DbtBuildResult:
+class DbtBuildResult(Contract):
     """A `dbt build` that passed: counts by status, dbt's summary line (`stats`), the tests
     that warned, the seconds, and where its log went (None: stderr)."""
 
@@ -82,33 +82,12 @@ class DbtBuildResult:
     elapsed_seconds: float
     stats: str | None
     warned: list[str]
-    log_file: str | None = None
+    log_file: str | None = field(default=None, metadata=OMITTED_WHEN_NONE)
 
     def to_dict(self) -> dict[str, Any]:
         """The DbtBuild steps' result in the run document; `container` is shaped as the ECS
         task's in AWS: the ASL's Check states read its ExitCode."""
-        summary: dict[str, Any] = {
-            "container": {"ExitCode": 0},
-            "status": "success",
-            "results": dict(self.results),
-            "elapsed_seconds": self.elapsed_seconds,
-            "stats": self.stats,
-            "warned": list(self.warned),
-        }
-        if self.log_file is not None:
-            summary["log_file"] = self.log_file
-        return summary
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DbtBuildResult:
-        require_keys("a dbt build result", cls, data, optional=("log_file",))
-        return cls(
-            results={str(status): int(count) for status, count in data["results"].items()},
-            elapsed_seconds=float(data["elapsed_seconds"]),
-            stats=data["stats"],
-            warned=[str(name) for name in data["warned"]],
-            log_file=data.get("log_file"),
-        )
+        return {"container": {"ExitCode": 0}, "status": "success", **super().to_dict()}
 
 
 def dbt_build(

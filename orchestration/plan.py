@@ -16,11 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from core.contracts import require_keys
+from core.contracts import Contract
 from core.lake import Lake
 from core.layout import PREDICTIONS_PREFIX
 from core.settings import Settings
@@ -40,7 +39,7 @@ class PlanError(ValueError):
 
 
 @dataclass(frozen=True)
-class RunPlan:
+class RunPlan(Contract):
     date: dt.date
     is_session: bool
     train: bool
@@ -57,21 +56,6 @@ class RunPlan:
     # quotes out of the ASL's intrinsic-function escaping.
     features_uri: str
     features_query: str
-
-    def as_dict(self) -> dict[str, Any]:
-        plan = asdict(self)
-        plan["date"] = self.date.isoformat()
-        plan["history_start"] = self.history_start.isoformat()
-        return plan
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunPlan:
-        """Read `as_dict`'s form back: the run document's `run`."""
-        require_keys("a run plan", cls, data)
-        values = {f.name: data[f.name] for f in fields(cls)}
-        values["date"] = dt.date.fromisoformat(data["date"])
-        values["history_start"] = dt.date.fromisoformat(data["history_start"])
-        return cls(**values)
 
 
 def today_in_new_york(now: dt.datetime) -> dt.date:

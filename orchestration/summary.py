@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow.parquet as pq
 
-from core.contracts import require_keys
+from core.contracts import OMITTED_WHEN_NONE, OPTIONAL, Contract
 from core.lake import Lake
 from core.layout import PREDICTIONS_PREFIX
 from ingestion.results import FetchResult, LandingCheck
@@ -88,7 +88,7 @@ def last_completed_step(steps: Mapping[str, Any], order: list[str]) -> str | Non
 
 
 @dataclass(frozen=True)
-class LandedBrief:
+class LandedBrief(Contract):
     """The day's OHLCV fetch in the summary (zeros when the run fetched nothing)."""
 
     status: str | None
@@ -113,7 +113,7 @@ class LandedBrief:
 
 
 @dataclass(frozen=True)
-class ModelBrief:
+class ModelBrief(Contract):
     """The model the day was scored with; `metrics` is `model_metrics`' (or None)."""
 
     version: str | None
@@ -122,17 +122,41 @@ class ModelBrief:
 
 
 @dataclass(frozen=True)
-class VacuumBrief:
+class LocalBuildBrief(Contract):
+    """dbt's outcome in `condvest daily`'s summary: the DbtBuild step's result
+    (`DbtBuildResult`'s JSON) without its ECS-shaped container, whose exit code it keeps."""
+
+    status: str
+    results: dict[str, int]
+    elapsed_seconds: float
+    stats: str | None
+    warned: list[str]
+    log_file: str | None = field(metadata=OMITTED_WHEN_NONE)
+    exit_code: int | None
+
+
+@dataclass(frozen=True)
+class EcsBuildBrief(Contract):
+    """dbt's outcome in the AWS run's summary: the ECS task and dbt's exit code (the
+    container's full description stays in the execution history)."""
+
+    task_arn: str
+    exit_code: int | None
+
+
+@dataclass(frozen=True)
+class VacuumBrief(Contract):
     deleted: int
     kept: int
     manifest: str | None
 
 
 @dataclass(frozen=True)
-class DailySummary:
+class DailySummary(Contract):
     """What a daily run reports: recorded in the audit, published to SNS, POSTed to the API,
-    printed by `condvest daily`. `build` is dbt's outcome as `_build_brief` shapes it (dbt's
-    counts locally, the ECS task's exit code in AWS); `error` the Catch's error."""
+    printed by `condvest daily`. `build` is dbt's outcome, in the shape of where it ran
+    (`LocalBuildBrief`: dbt's counts; `EcsBuildBrief`: the ECS task's exit code in AWS);
+    `error` the Catch's error."""
 
     status: str
     execution: str
@@ -140,45 +164,14 @@ class DailySummary:
     is_session: bool | None
     ohlcv: LandedBrief
     tickers_landed: int
-    landing_check: LandingCheck | None
-    build: dict[str, Any] | None
+    # optional when read: newer than the summaries some audits hold
+    landing_check: LandingCheck | None = field(metadata=OPTIONAL)
+    build: LocalBuildBrief | EcsBuildBrief | None
     model: ModelBrief
     top_predictions: list[TopPrediction]
     vacuum: VacuumBrief | None
     last_completed_step: str | None
     error: dict[str, Any] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (keys in the order a reader meets them)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DailySummary:
-        """Read `to_dict`'s form back (the Notify step's result in the run document)."""
-        # landing_check is newer than the summaries some audits hold
-        require_keys("a daily summary", cls, data, optional=("landing_check",))
-        model = data["model"]
-        require_keys("the summary's model", ModelBrief, model)
-        ohlcv = data["ohlcv"]
-        require_keys("the summary's ohlcv", LandedBrief, ohlcv)
-        vacuum = data["vacuum"]
-        return cls(
-            status=data["status"],
-            execution=data["execution"],
-            date=data["date"],
-            is_session=data["is_session"],
-            ohlcv=LandedBrief(**ohlcv),
-            tickers_landed=int(data["tickers_landed"]),
-            landing_check=LandingCheck.from_dict(data["landing_check"])
-            if data.get("landing_check")
-            else None,
-            build=data["build"],
-            model=ModelBrief(**model),
-            top_predictions=[TopPrediction(**row) for row in data["top_predictions"]],
-            vacuum=None if vacuum is None else VacuumBrief(**vacuum),
-            last_completed_step=data["last_completed_step"],
-            error=data["error"],
-        )
 
 
 def _fetched(steps: Mapping[str, Any], name: str) -> FetchResult | None:
@@ -221,15 +214,15 @@ def build_summary(
     )
 
 
-def _build_brief(result: Mapping[str, Any]) -> dict[str, Any] | None:
-    """dbt's outcome: counts by status locally; in AWS the ECS task and dbt's exit code
-    (the container's full description stays in the execution history)."""
+def _build_brief(result: Mapping[str, Any]) -> LocalBuildBrief | EcsBuildBrief | None:
+    """The DbtBuild step's result with its container reduced to the exit code: the ECS
+    task's in AWS (`task_arn`), dbt's counts locally."""
     if not result:
         return None
     brief = {key: value for key, value in result.items() if key != "container"}
     if "container" in result:
         brief["exit_code"] = (result["container"] or {}).get("ExitCode")
-    return brief
+    return (EcsBuildBrief if "task_arn" in brief else LocalBuildBrief).from_dict(brief)
 
 
 def _vacuum_brief(result: Mapping[str, Any]) -> VacuumBrief | None:

@@ -27,7 +27,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from core.clock import UTC, utcnow
-from core.contracts import require_keys
+from core.contracts import Contract
 from core.lake import Lake
 from core.layout import LANDING_PREFIXES, VACUUM_MANIFEST_PREFIX
 from core.settings import Settings
@@ -415,7 +415,7 @@ def _write_manifest(lake: Lake, manifest: dict[str, Any], now: dt.datetime) -> s
 
 
 @dataclass(frozen=True)
-class Skipped:
+class Skipped(Contract):
     """A landing file vacuum leaves in place, and why."""
 
     file: str
@@ -423,7 +423,7 @@ class Skipped:
 
 
 @dataclass(frozen=True)
-class VacuumResult:
+class VacuumResult(Contract):
     """What one vacuum did (or, on a dry run, would do).
 
     cutoff is the first ingest_date kept; candidates counts the files past retention;
@@ -443,41 +443,6 @@ class VacuumResult:
     rows_deleted: int
     bytes_deleted: int
     manifest: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form: the CLI's output and the Lambda's (Step Functions) result."""
-        return {
-            "retention_days": self.retention_days,
-            "today": self.today.isoformat(),
-            "cutoff": self.cutoff.isoformat(),
-            "dry_run": self.dry_run,
-            "candidates": self.candidates,
-            "deleted": list(self.deleted),
-            "kept": [asdict(item) for item in self.kept],
-            "ignored": [asdict(item) for item in self.ignored],
-            "rows_deleted": self.rows_deleted,
-            "bytes_deleted": self.bytes_deleted,
-            "manifest": self.manifest,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> VacuumResult:
-        """Read `to_dict`'s form back (a run document's Vacuum step); every key is required,
-        so a renamed key fails here instead of reading as zero."""
-        require_keys("a vacuum result", cls, data)
-        return cls(
-            retention_days=int(data["retention_days"]),
-            today=dt.date.fromisoformat(data["today"]),
-            cutoff=dt.date.fromisoformat(data["cutoff"]),
-            dry_run=bool(data["dry_run"]),
-            candidates=int(data["candidates"]),
-            deleted=[str(path) for path in data["deleted"]],
-            kept=[Skipped(**item) for item in data["kept"]],
-            ignored=[Skipped(**item) for item in data["ignored"]],
-            rows_deleted=int(data["rows_deleted"]),
-            bytes_deleted=int(data["bytes_deleted"]),
-            manifest=data["manifest"],
-        )
 
 
 def _prove(
@@ -528,7 +493,7 @@ def _manifest(
             }
             for file, proof in proven
         ],
-        "kept": [asdict(item) for item in result.kept],
+        "kept": [item.to_dict() for item in result.kept],
         "rows_deleted": result.rows_deleted,
         "bytes_deleted": result.bytes_deleted,
     }

@@ -2,7 +2,7 @@
 
 Event: {} (the state machine passes nothing; any key is refused).
 Environment: LAKE_ROOT (s3://...), AWS_REGION.
-Returns `ingestion.quarantine.LandingCheck.as_dict()`: files checked, files read this time,
+Returns `ingestion.quarantine.LandingCheck.to_dict()`: files checked, files read this time,
 each quarantined file with where it went and why, and the manifest naming them.
 """
 
@@ -22,4 +22,4 @@ from orchestration.handlers.events import Event
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     Event.parse(event, allowed=())
     settings = Settings.from_env()
-    return check_landing(Lake.open(settings.lake_root, settings.aws_region), utcnow()).as_dict()
+    return check_landing(Lake.open(settings.lake_root, settings.aws_region), utcnow()).to_dict()

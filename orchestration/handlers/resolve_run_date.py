@@ -47,4 +47,4 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
         # One execution per date: a later one for a date already running stops here.
         sfn = boto3.client("stepfunctions", region_name=settings.aws_region)
         refuse_a_second_run(sfn, execution_arn, plan.date)
-    return plan.as_dict()
+    return plan.to_dict()

@@ -4,6 +4,7 @@ import pytest
 import sqlglot
 from click.testing import CliRunner
 
+from condvest.cli import main
 from core.layout import PREDICTIONS_SCHEMA
 from ingestion.athena_ddl import (
     LANDING_TABLES,
@@ -11,7 +12,6 @@ from ingestion.athena_ddl import (
     predictions_table_ddl,
     trino_table_ddl,
 )
-from orchestration.cli import main
 
 
 @pytest.mark.parametrize("table", sorted(LANDING_TABLES))

@@ -7,7 +7,7 @@ import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
 
-from orchestration.cli import main
+from condvest.cli import main
 
 
 @pytest.fixture

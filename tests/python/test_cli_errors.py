@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from condvest.cli import main
 from core.errors import ExitCode
-from orchestration.cli import main
 
 GOOD_CSV = "symbol,date,open,high,low,close,volume\nAAPL,2025-12-01,1,2,0.5,1.5,10\n"
 

@@ -17,7 +17,7 @@ HEAVY = ("dbt", "pandas", "sklearn", "duckdb", "pyarrow", "boto3", "botocore", "
 
 PROBE = """
 import json, sys
-from orchestration.cli import main
+from condvest.cli import main
 try:
     main(sys.argv[1:], prog_name="condvest")
 except SystemExit as exit:

@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-from core.lake import Lake
-from ingestion.results import LandingCheck, QuarantinedFile
-from ml.results import PredictionSummary
-from orchestration.cli_text import (
+from condvest.cli_text import (
     predict_range_text,
     predict_text,
     state_line,
@@ -14,6 +11,9 @@ from orchestration.cli_text import (
     train_text,
     vacuum_text,
 )
+from core.lake import Lake
+from ingestion.results import LandingCheck, QuarantinedFile
+from ml.results import PredictionSummary
 from orchestration.daily import DailyResult
 from orchestration.report import format_report
 from orchestration.results import PredictRangeResult, TrackRecordResult, TrainResult
@@ -110,7 +110,7 @@ def test_the_landing_check_line_names_each_quarantined_file_and_why():
     check.quarantined.append(
         QuarantinedFile("ohlcv", "/lake/bronze/raw_ohlcv/x.parquet", "/q/x.parquet", "truncated")
     )
-    assert state_line("CheckLanding", 0.31, check.as_dict(), None) == (
+    assert state_line("CheckLanding", 0.31, check.to_dict(), None) == (
         "  CheckLanding                0.3 s  120 landing file(s), 2 read; "
         "quarantined /lake/bronze/raw_ohlcv/x.parquet (truncated)"
     )
@@ -189,7 +189,7 @@ def test_the_daily_report_names_the_landing_files_the_check_set_aside(tmp_path):
     check.quarantined.append(
         QuarantinedFile("ohlcv", "s3://b/lake/bronze/raw_ohlcv/x.parquet", "s3://b/q", "bad page")
     )
-    steps = {"CheckLanding": {"result": check.as_dict()}}
+    steps = {"CheckLanding": {"result": check.to_dict()}}
     document = {"input": {"date": "2025-12-31"}, "steps": steps}
     summary = build_summary(SUCCEEDED, document, lake=Lake.open(str(tmp_path)), execution="e")
     assert summary.landing_check is not None

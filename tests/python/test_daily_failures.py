@@ -19,10 +19,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from condvest.cli import main
 from core.errors import ExitCode
 from ingestion.results import LandingCheck
 from orchestration import asl
-from orchestration.cli import main
 from orchestration.daily import LocalSteps
 from orchestration.vacuum import VacuumResult
 from tests.python.step_stubs import built, fetched, predicted, published, trained
@@ -32,7 +32,7 @@ REAL_STEPS = {"ResolveRunDate", "NotifySuccess", "NotifyFailure"}
 STUB_RESULTS: dict[str, dict[str, Any]] = {
     "FetchMetadata": fetched("tickers", rows_landed=3),
     "FetchOhlcv": fetched("ohlcv", rows_landed=5, sessions_landed=1),
-    "CheckLanding": LandingCheck().as_dict(),
+    "CheckLanding": LandingCheck().to_dict(),
     "DbtBuild": built(),
     "ExportFeatures": {"skipped": "stub"},
     "Train": trained("v", "/nowhere"),

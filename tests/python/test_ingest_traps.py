@@ -10,10 +10,10 @@ import logging
 import pytest
 from click.testing import CliRunner
 
+from condvest.cli import main
 from core.errors import ExitCode
 from ingestion.fetch import NewLakeError, OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.watermarks import MARKET
-from orchestration.cli import main
 
 DAY = dt.date(2024, 7, 3)
 

@@ -14,7 +14,7 @@ from core.paths import REPO_ROOT
 from orchestration import asl
 
 MAX_LINES = 40
-# orchestration.cli_text.state_line: "  <State>  <seconds> s  <what it did>"
+# condvest.cli_text.state_line: "  <State>  <seconds> s  <what it did>"
 STATE_LINE = re.compile(r"^  (\w+) +\d+\.\d s(?:  |$)")
 
 

@@ -13,12 +13,12 @@ import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
 
+from condvest import cli
 from core.lake import Lake
 from ingestion.calendar import TradingCalendar
 from ml import registry, train
 from ml.features import DuckDBFeatureStore, FeatureError, known_as_of, label_horizon
 from ml.verdict import edge_verdict
-from orchestration import cli
 from orchestration.ml_steps import (
     predict_from_store,
     predict_range,

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from condvest.cli import main
 from core.errors import ExitCode
 from ingestion.run_ledger import RunLockBusyError
 from ingestion.runs import OHLCV
 from ingestion.runtime import runtime
 from ingestion.stores import Stores
-from orchestration.cli import main
 from orchestration.daily import LocalSteps
 
 LOCK = "run /some/lake"

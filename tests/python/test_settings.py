@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from condvest.cli import main
 from core.errors import ExitCode
 from core.paths import REPO_ROOT
 from core.settings import Settings, SettingsError
-from orchestration.cli import main
 
 SETTINGS_MODULE = REPO_ROOT / "core" / "settings.py"
 
@@ -155,7 +155,7 @@ def test_no_module_reads_a_setting_from_the_environment_itself() -> None:
     environment would bring a second default."""
     variables = _variables()
     readers = []
-    for package in ("core", "ingestion", "ml", "oracle", "orchestration"):
+    for package in ("condvest", "core", "ingestion", "ml", "oracle", "orchestration"):
         for path in sorted((REPO_ROOT / package).rglob("*.py")):
             if path == SETTINGS_MODULE:
                 continue

@@ -24,10 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from core.errors import ExitCode, OperationalError
-from core.logs import configure_cli, log_context
-from core.settings import MARKET_SOURCES, Settings
-from orchestration.cli_text import (
+from condvest.cli_text import (
     ingest_text,
     predict_range_text,
     predict_text,
@@ -36,6 +33,9 @@ from orchestration.cli_text import (
     train_text,
     vacuum_text,
 )
+from core.errors import ExitCode, OperationalError
+from core.logs import configure_cli, log_context
+from core.settings import MARKET_SOURCES, Settings
 from orchestration.periods import DEFAULT_PERIOD, PERIODS
 
 if TYPE_CHECKING:
