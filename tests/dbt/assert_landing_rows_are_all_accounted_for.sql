@@ -5,9 +5,14 @@
 -- Returns each offending landing row with its problem. One read of landing checks all
 -- (the landing files are the largest input of a full build). A daily build checks the
 -- landing partitions it consolidated (landing_test_scope); full builds and `dbt test`
--- check all of landing.
+-- check all of landing. The scoped check also starts at the earliest bar those partitions
+-- name (a constant the engine carries across the view's join on the bar's date; a row
+-- without a date is still checked), so of bronze.ohlcv_daily it reads those dates' files.
 -- depends_on: {{ ref('stg_polygon__daily_bars') }}
 {%- set scope_start = landing_test_scope() %}
+{%- set scope = "cast(ingest_date as varchar) >= '" ~ scope_start ~ "'" %}
+{%- set first_date = earliest_date(source('polygon', 'raw_ohlcv'), 'date', scope)
+    if scope_start is not none else none %}
 with
 
 landing as (
@@ -17,7 +22,7 @@ landing as (
         count(*) over (partition by batch_id, batch_row) as landed_times
     from {{ ref('landing_consolidation') }}
     {%- if scope_start is not none %}
-        where cast(ingest_date as varchar) >= '{{ scope_start }}'
+        where {{ scope }} and (date >= {{ first_date }} or date is null)
     {%- endif %}
 
 ),
