@@ -103,7 +103,7 @@ dbt-test: $(STAMP)
 	# picks no source: nothing was checked.) The sample's sessions end 2025-12-31 and the
 	# test lake has no predictions, so raw_ohlcv_sessions and ml.predictions are stale here.
 	$(TEST_ENV) $(BIN)/dbt source freshness --target-path target/test \
-		--select source:polygon.raw_ohlcv source:polygon.raw_tickers
+		--select source:landing.raw_ohlcv source:landing.raw_tickers
 	# Every model, seed, source and column documented (checked against the real catalog).
 	$(TEST_ENV) $(BIN)/dbt docs generate --selector verify --target-path target/test
 	$(BIN)/python tests/lint/check_dbt_docs.py target/test

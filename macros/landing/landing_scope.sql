@@ -69,7 +69,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set scoped = run_query(
-        'select landing_scope_start from ' ~ ref('stg_polygon__daily_bars') ~ ' limit 1'
+        'select landing_scope_start from ' ~ ref('stg_landing__daily_bars') ~ ' limit 1'
     ) -%}
     {%- set first = scoped.rows[0][0] if scoped.rows | length > 0 else none -%}
     {{ return(none if first is none else first | string) }}

@@ -25,7 +25,7 @@ landing as (
     select
         *,
         "$path" as landing_file
-    from {{ source('polygon', 'raw_ohlcv') }}
+    from {{ source('landing', 'raw_ohlcv') }}
 
 ),
 

@@ -10,13 +10,13 @@
     )
 }}
 
-{{ require_full_landing_scope(ref('stg_polygon__daily_bars')) }}
+{{ require_full_landing_scope(ref('stg_landing__daily_bars')) }}
 
 with
 
 bars as (
 
-    select * from {{ ref('stg_polygon__daily_bars') }}
+    select * from {{ ref('stg_landing__daily_bars') }}
     where
         is_valid
         {% if is_incremental() -%}
@@ -48,7 +48,7 @@ final as (
         bars.ingested_at,
         bars.batch_id,
         {{ built_at() }} as built_at,
-        {{ storage_period('bars.date', ref('stg_polygon__daily_bars')) }} as storage_period
+        {{ storage_period('bars.date', ref('stg_landing__daily_bars')) }} as storage_period
     from bars
     -- valid bars are on sessions by construction (rule not_a_session)
     inner join calendar on bars.date = calendar.session_date

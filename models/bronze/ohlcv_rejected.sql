@@ -8,13 +8,13 @@
     )
 }}
 
-{{ require_full_landing_scope(ref('stg_polygon__daily_bars')) }}
+{{ require_full_landing_scope(ref('stg_landing__daily_bars')) }}
 
 with
 
 rejected as (
 
-    select * from {{ ref('stg_polygon__daily_bars') }}
+    select * from {{ ref('stg_landing__daily_bars') }}
     where
         not is_valid
         {% if is_incremental() -%}

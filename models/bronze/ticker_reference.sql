@@ -4,7 +4,7 @@ with
 
 tickers as (
 
-    select * from {{ ref('stg_polygon__tickers') }}
+    select * from {{ ref('stg_landing__tickers') }}
 
 ),
 

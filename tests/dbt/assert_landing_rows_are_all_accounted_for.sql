@@ -8,10 +8,10 @@
 -- check all of landing. The scoped check also starts at the earliest bar those partitions
 -- name (a constant the engine carries across the view's join on the bar's date; a row
 -- without a date is still checked), so of bronze.ohlcv_daily it reads those dates' files.
--- depends_on: {{ ref('stg_polygon__daily_bars') }}
+-- depends_on: {{ ref('stg_landing__daily_bars') }}
 {%- set scope_start = landing_test_scope() %}
 {%- set scope = "cast(ingest_date as varchar) >= '" ~ scope_start ~ "'" %}
-{%- set first_date = earliest_date(source('polygon', 'raw_ohlcv'), 'date', scope)
+{%- set first_date = earliest_date(source('landing', 'raw_ohlcv'), 'date', scope)
     if scope_start is not none else none %}
 with
 

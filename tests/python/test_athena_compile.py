@@ -209,7 +209,7 @@ def test_the_compiled_sql_is_the_athena_flavour(project: Project) -> None:
         assert "//" not in sql, name
         assert f'from "{CATALOG}"."staging"."trading_calendar"' in sql, name
         assert f'from "{CATALOG}"."bronze"."ohlcv_daily"' in sql, name
-    staging = project.full.model_sql("stg_polygon__daily_bars")
+    staging = project.full.model_sql("stg_landing__daily_bars")
     assert f'from "{CATALOG}"."landing"."raw_ohlcv"' in staging
     assert "read_parquet" not in staging  # the DuckDB-only external location
     assert "//" not in "".join(project.full.sql.values())

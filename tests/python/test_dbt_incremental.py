@@ -81,7 +81,7 @@ def test_a_full_refresh_never_rebuilds_bronze_from_landing(built, tmp_path):
     *vacuumed, _newest = sorted((lake / "bronze" / "raw_ohlcv").rglob("*.parquet"))
     for path in vacuumed:
         path.unlink()
-    dbt(tmp_path, lake, warehouse, "run", "--full-refresh", "-s", "stg_polygon__daily_bars+1")
+    dbt(tmp_path, lake, warehouse, "run", "--full-refresh", "-s", "stg_landing__daily_bars+1")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         after = con.execute("select count(*), min(date) from bronze.ohlcv_daily").fetchone()
     assert after == before

@@ -52,7 +52,7 @@ BUILD_BRONZE = (
     "build",
     "--select",
     "trading_calendar",
-    "stg_polygon__daily_bars",
+    "stg_landing__daily_bars",
     "ohlcv_daily",
     "ohlcv_rejected",
     "landing_consolidation",

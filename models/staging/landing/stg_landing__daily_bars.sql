@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('polygon', 'raw_ohlcv') }}
+    select * from {{ source('landing', 'raw_ohlcv') }}
     {% if scope_start is not none -%}
         where cast(ingest_date as varchar) >= '{{ scope_start }}'
     {%- endif %}

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('polygon', 'raw_tickers') }}
+    select * from {{ source('landing', 'raw_tickers') }}
 
 ),
 
