@@ -21,11 +21,7 @@
     properties=storage_partitioning_properties(),
 ) }}
 
-{#- the cursor is read once: each read is a query of its own -#}
-{% set cursor = cursor_lookback('max_ingested_at', this) if is_incremental() else none %}
-{% set first_session = (
-    resample_first_session(sessions, cursor) if is_incremental() else none
-) or 0 %}
+{% set first_session = (resample_first_session(sessions) if is_incremental() else none) or 0 %}
 
 with
 
@@ -71,7 +67,7 @@ touched as (
         symbol,
         {{ integer_divide('session_index', sessions) }} as bucket_number
     from {{ ref('ohlcv_daily') }}
-    where ingested_at > {{ cursor }}
+    where ingested_at > {{ cursor_lookback('max_ingested_at', this) }}
 
     union
 
