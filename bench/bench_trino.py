@@ -305,7 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     result = run(args.symbols, args.sessions, out, args.whole_small_files)
-    stem = f"bench_trino_{args.symbols}x{args.sessions}"
+    stem = f"bench_trino_{args.symbols}x{args.sessions}" + (
+        "_whole_small_files" if args.whole_small_files else ""
+    )
     paths = [out / f"{stem}.json", out / f"{stem}.md"]
     paths[0].write_text(json.dumps(result, indent=2, default=str) + "\n")
     paths[1].write_text(markdown(result))
