@@ -67,8 +67,9 @@ HEAVIEST = 25  # queries kept per run, with the start of their SQL, to see what 
 HEAD_CHARS = 600
 _NODE = re.compile(r'"node_id": "([^"]+)"')
 # A statement dbt sends without its query comment (the insert into a contracted model's
-# staging table) belongs to the model whose staging table it writes.
+# staging table, or into the model itself on its first build) belongs to that model.
 _STAGING = re.compile(r'"(\w+)__dbt_tmp"')
+_FIRST_INSERT = re.compile(r'\s*insert into "\w+"\."\w+"\."(\w+)"')
 _UNITS = {"B": 1, "kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40, "PB": 2**50}
 
 
@@ -104,7 +105,7 @@ def bytes_by_node(
         if query["queryId"] in seen or query["state"] not in ("FINISHED", "FAILED"):
             continue
         seen.add(query["queryId"])
-        node = _node(query["query"])
+        node = statement_node(query["query"])
         stats = query["queryStats"]
         physical = data_size(stats["physicalInputDataSize"])
         totals = per_node[node]
@@ -126,11 +127,11 @@ def bytes_by_node(
     return dict(per_node)
 
 
-def _node(sql: str) -> str:
+def statement_node(sql: str) -> str:
     """The dbt node a statement ran for, from its query comment or its staging table."""
     if found := _NODE.search(sql):
         return found.group(1)
-    if staged := _STAGING.search(sql):
+    if staged := _STAGING.search(sql) or _FIRST_INSERT.match(sql):
         return f"model.condvest.{staged.group(1)}"
     return "(dbt's own queries)"
 

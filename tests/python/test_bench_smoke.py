@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.bench_trino import statement_node
 from bench.report import Row, Side, busy_seconds
 from core.paths import REPO_ROOT
 
@@ -154,3 +155,19 @@ def test_models_are_timed_by_the_wall_seconds_any_of_them_ran() -> None:
         "c": ["2026-01-01T00:00:10Z", "2026-01-01T00:00:11.5Z"],
     }
     assert busy_seconds({"model_spans": spans}, ["c", "a", "b"]) == 4.5
+
+
+@pytest.mark.parametrize(
+    ("sql", "node"),
+    [
+        ('/* {"node_id": "model.condvest.ohlcv_3d"} */ create table "c"."s"."ohlcv_3d"',
+         "model.condvest.ohlcv_3d"),
+        ('insert into "c"."gold"."ml_features__dbt_tmp" (select 1)', "model.condvest.ml_features"),
+        ('\n insert into "c"."gold"."ml_features"\n (select 1)', "model.condvest.ml_features"),
+        ('select 1 from "c"."gold"."ml_features"', "(dbt's own queries)"),
+    ],
+)  # fmt: skip
+def test_the_trino_bench_counts_each_statement_under_the_model_it_writes(sql, node):
+    """The statements dbt sends without its query comment (a contracted model's inserts,
+    into its staging table or, on its first build, into itself) count for that model."""
+    assert statement_node(sql) == node
