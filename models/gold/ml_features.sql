@@ -17,27 +17,31 @@
     it and the features of the bars after it. Per symbol with new Bronze rows, the run
     rewrites every row from `horizon` bars before its first new bar to its last, reading
     the `history` bars before those for the look-backs (the symbol whole when a margin of
-    sessions holds fewer, as in candlestick_patterns).
+    sessions holds fewer, as in candlestick_patterns). The patterns and the resampled bars
+    are joined to the rewritten rows only: they are read from the first of those.
 -#}
+-- depends_on: {{ ref('trading_calendar') }}
 {% set horizon = var('ml_label_horizon') %}
 {% set return_windows = [1, 5, 21, 63] %}
 {% set volatility_windows = [5, 21, 63] %}
 {% set volume_window = 21 %}
 {% set warm_up = 63 %}
 {% set history = warm_up + (horizon | int) + 1 %}
-{% set margin = 2 * history %}
+{#- a symbol missing more than a month of sessions before its first new bar is read whole -#}
+{% set margin = history + 21 %}
 {#- the cursor is read once: each read is a query of its own -#}
 {% set cursor = cursor_lookback('ingested_at', this) if is_incremental() else none %}
 {% set scope_start = (
     changed_session_start(margin, cursor) if is_incremental() else none
 ) or 0 %}
-{% set short_start = (
-    short_history_start(history, margin, scope_start, cursor) if is_incremental() else none
-) or 0 %}
-{#- every rewritten row is at or after one of the two reads' starts -#}
-{% set rewrite_start = [scope_start, short_start] | min %}
+{% set bounds = changed_series_bounds(
+    history, margin, scope_start, cursor, rewritten_bars=horizon | int
+) if is_incremental() else {} %}
+{% set short_start = bounds.short_start or 0 %}
+{#- the patterns and bars joined to the rewritten rows are read from the first of them -#}
+{% set rewrite_start = bounds.rewrite_start or 0 %}
 {% set rewrite_from = earliest_date(
-    ref('ohlcv_daily'), 'date', 'session_index >= ' ~ rewrite_start
+    ref('trading_calendar'), 'session_date', 'session_index >= ' ~ rewrite_start
 ) if rewrite_start else "date '1900-01-01'" %}
 {% set bar_sizes = resample_sizes() %}
 {% set series = 'partition by symbol order by date' %}

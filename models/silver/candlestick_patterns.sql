@@ -20,7 +20,8 @@
     changed_session_start(margin, cursor) if is_incremental() else none
 ) or 0 %}
 {% set short_start = (
-    short_history_start(history, margin, scope_start, cursor) if is_incremental() else none
+    changed_series_bounds(history, margin, scope_start, cursor).short_start
+    if is_incremental() else none
 ) or 0 %}
 {% set bar_columns = [
     'symbol', 'date', 'session_index', 'open', 'high', 'low', 'close', 'ingested_at'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -69,3 +70,8 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     """Every table's rows (but the WRITE_COLUMNS), sorted, for exact comparison."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {table: sorted(con.execute(content_sql(con, table)).fetchall()) for table in TABLES}
+
+
+def landed_at(session: dt.date) -> dt.datetime:
+    """When the daily pipeline lands a session: its evening, after the close (UTC)."""
+    return dt.datetime.combine(session, dt.time(21, 30), tzinfo=dt.UTC)

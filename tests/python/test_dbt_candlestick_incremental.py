@@ -24,7 +24,7 @@ from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.landing import land_bars
 from ingestion.sample_market import SPLIT_DATE, SPLIT_SYMBOL, SampleMarket
 from ingestion.stores import Stores
-from tests.python.dbt_helpers import content_sql, dbt
+from tests.python.dbt_helpers import content_sql, dbt, landed_at
 
 START = dt.date(2024, 1, 2)
 BEFORE_SPLIT = dt.date(2024, 6, 7)
@@ -38,10 +38,6 @@ SELECT = (
     "--indirect-selection",
     "cautious",
 )
-
-
-def _landed_at(session: dt.date) -> dt.datetime:
-    return dt.datetime.combine(session, dt.time(21, 30), tzinfo=dt.UTC)
 
 
 def _patterns(warehouse) -> list[tuple]:
@@ -83,14 +79,14 @@ def built(tmp_path_factory, calendar):
     clock = pytest.MonkeyPatch()
     steps: dict[str, object] = {"warehouse": warehouse}
     try:
-        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(BEFORE_SPLIT))
+        clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(BEFORE_SPLIT))
         fetch_tickers(market, lake, stores, BEFORE_SPLIT)
         request = OhlcvRequest(start=START, end=BEFORE_SPLIT, history_start=START)
         fetch_ohlcv(market, lake, stores, calendar, request)
         dbt(tmp, lake_dir, warehouse, "build", *SELECT)
         steps["before_split"] = _patterns(warehouse)
 
-        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(SPLIT_WEEK_END))
+        clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(SPLIT_WEEK_END))
         request = OhlcvRequest(end=SPLIT_WEEK_END, history_start=START)
         steps["split_week"] = fetch_ohlcv(market, lake, stores, calendar, request).to_dict()
         dbt(tmp, lake_dir, warehouse, "build", *SELECT)
@@ -98,7 +94,7 @@ def built(tmp_path_factory, calendar):
         steps["doji_before"] = _row(warehouse, CORRECTED_SYMBOL, CORRECTED_DATE)["cdldoji"]
 
         correction = _doji_correction(lake_dir, CORRECTED_SYMBOL, CORRECTED_DATE)
-        corrected_at = _landed_at(SPLIT_WEEK_END) + dt.timedelta(days=1)
+        corrected_at = landed_at(SPLIT_WEEK_END) + dt.timedelta(days=1)
         land_bars(lake, calendar, correction, "correction", corrected_at)
         dbt(tmp, lake_dir, warehouse, "build", *SELECT)
         steps["after_correction"] = _patterns(warehouse)
@@ -122,7 +118,7 @@ def test_the_back_dated_correction_reaches_the_table(built):
     assert built["doji_before"] == 0  # the test would prove nothing on a bar already a doji
     assert row["cdldoji"] == 100  # a bar that closes where it opened is TA-Lib's doji
     # Bronze keeps UTC timestamps without a zone
-    corrected_at = _landed_at(SPLIT_WEEK_END) + dt.timedelta(days=1)
+    corrected_at = landed_at(SPLIT_WEEK_END) + dt.timedelta(days=1)
     assert row["ingested_at"] == corrected_at.replace(tzinfo=None)
     changed = {(r[0], r[1]) for r in set(built["after_correction"]) - set(built["after_split"])}
     assert (CORRECTED_SYMBOL, CORRECTED_DATE) in changed
@@ -135,4 +131,4 @@ def test_built_day_by_day_equals_a_full_rebuild(built):
     split_rows = [row for row in built["full"] if row[0] == SPLIT_SYMBOL]
     stamps = pc.unique(pa.array([row[-1] for row in split_rows]))
     # every NVLX row now comes from the restatement (or a later session's landing)
-    assert min(stamps.to_pylist()) == _landed_at(SPLIT_WEEK_END).replace(tzinfo=None)
+    assert min(stamps.to_pylist()) == landed_at(SPLIT_WEEK_END).replace(tzinfo=None)

@@ -6,9 +6,10 @@ import shutil
 import duckdb
 import pytest
 
+from ingestion import landing_pipeline
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.sample_market import SampleMarket
-from tests.python.dbt_helpers import dbt, snapshot
+from tests.python.dbt_helpers import dbt, landed_at, snapshot
 
 LAST = dt.date(2025, 12, 31)
 
@@ -25,13 +26,19 @@ def built(tmp_path_factory, calendar):
     stores = Stores.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
     market = SampleMarket(calendar)
     before = calendar.sessions_between(dt.date(2025, 1, 2), LAST)[-2]
-    fetch_tickers(market, lake, stores, before)
-    fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(start=dt.date(2024, 1, 2), end=before))
-    dbt(tmp, lake_dir, warehouse, "build")
-    first = snapshot(warehouse)
-    dbt(tmp, lake_dir, warehouse, "build")
-    second = snapshot(warehouse)
-    fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=LAST))
+    # each session landed on its evening, as the daily pipeline lands it: the new day is
+    # then past the models' cursor look-back, and the incremental run reads only its reach
+    with pytest.MonkeyPatch.context() as clock:
+        clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(before))
+        fetch_tickers(market, lake, stores, before)
+        request = OhlcvRequest(start=dt.date(2024, 1, 2), end=before)
+        fetch_ohlcv(market, lake, stores, calendar, request)
+        dbt(tmp, lake_dir, warehouse, "build")
+        first = snapshot(warehouse)
+        dbt(tmp, lake_dir, warehouse, "build")
+        second = snapshot(warehouse)
+        clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(LAST))
+        fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=LAST))
     dbt(tmp, lake_dir, warehouse, "build")
     incremental = snapshot(warehouse)
     full_warehouse = tmp / "full.duckdb"

@@ -22,7 +22,7 @@ from ingestion.bars import LANDING_OHLCV_SCHEMA
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.sample_market import SampleMarket
 from ingestion.stores import Stores
-from tests.python.dbt_helpers import DBT, dbt
+from tests.python.dbt_helpers import DBT, dbt, landed_at
 
 LAST = dt.date(2025, 12, 31)
 ORACLE_TEST = "test_name:matches_talib_oracle"
@@ -44,10 +44,6 @@ def _dbt_outcome(tmp: Path, lake: Path, warehouse: Path, *args: str) -> tuple[in
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     return result.returncode, result.stdout
-
-
-def _landed_at(session: dt.date) -> dt.datetime:
-    return dt.datetime.combine(session, dt.time(21, 30), tzinfo=dt.UTC)
 
 
 def _run_results(tmp: Path) -> dict[str, str]:
@@ -75,12 +71,12 @@ def scoped(tmp_path_factory, calendar):
     clock = pytest.MonkeyPatch()
     # each session landed after its close, so the daily run's look-back (an hour before
     # the newest landing) re-reads `before` and reaches LAST, not the history
-    clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(earlier))
+    clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(earlier))
     fetch_tickers(market, lake, stores, before)
     fetch_ohlcv(
         market, lake, stores, calendar, OhlcvRequest(start=dt.date(2024, 1, 2), end=earlier)
     )
-    clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(before))
+    clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(before))
     fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=before))
     dbt(tmp, lake_dir, warehouse, "build", "--selector", "verify")
     outcome: dict[str, object] = {"full": _run_results(tmp)}
@@ -116,7 +112,7 @@ def scoped(tmp_path_factory, calendar):
             "(select min(bucket_start) from silver.ohlcv_3d)"
         )
 
-    clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(LAST))
+    clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(LAST))
     fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=LAST))
     clock.undo()
     outcome["daily_output"] = dbt(tmp, lake_dir, warehouse, "build")
@@ -137,7 +133,7 @@ def _land_malformed(lake_dir: Path) -> None:
     """A landing file a broken writer could leave: one batch position twice, a row with
     no symbol, and a valid bar no dbt run has consolidated."""
     schema = pa.schema([field.with_nullable(True) for field in LANDING_OHLCV_SCHEMA])
-    stamp = _landed_at(LAST) + dt.timedelta(hours=1)
+    stamp = landed_at(LAST) + dt.timedelta(hours=1)
     rows = [
         ("AAPL", LAST, "dup", 0),
         ("AAPL", LAST, "dup", 0),

@@ -13,6 +13,7 @@ import re
 import shutil
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -20,22 +21,53 @@ import pytest
 
 from core.lake import Lake
 from core.paths import REPO_ROOT
+from ingestion import landing_pipeline
 from ingestion.fetch import OhlcvRequest, fetch_ohlcv, fetch_tickers
 from ingestion.landing import land_bars
 from ingestion.sample_market import SAMPLE_END, SampleMarket
 from ingestion.stores import Stores
 from ml.features import DuckDBFeatureStore
 from orchestration.ml_steps import walk_forward_track_record
-from tests.python.dbt_helpers import content_sql, dbt
+from tests.python.dbt_helpers import content_sql, dbt, landed_at
 
 START = dt.date(2024, 1, 2)
 CUTOFF = dt.date(2025, 6, 30)
+# Trading halts that end at the cutoff: the labels the restatement changes then belong to
+# bars before the halt. Six weeks leaves a symbol some of the bars an incremental run
+# reads before its first new one; five months leaves it none.
+HALTS = {
+    "AURA": (dt.date(2025, 5, 16), CUTOFF),
+    "SPRC": (dt.date(2025, 2, 3), CUTOFF),
+}
 HORIZON = 5  # the dbt var's default
 LABELS = ["forward_return", "label_up", "label_end_date"]
 SELECT = (
     "--select", "+ml_features", "--exclude", "candlestick_patterns_talib",
     "--indirect-selection", "cautious",
 )  # fmt: skip
+
+
+class _HaltedMarket(SampleMarket):
+    """The sample market without the HALTS' bars."""
+
+    def _trading(self, bars: pa.Table) -> pa.Table:
+        halted = pa.array([False] * bars.num_rows)
+        for symbol, (first, last) in HALTS.items():
+            in_halt = pc.and_(
+                pc.equal(bars["symbol"], symbol),
+                pc.and_(
+                    pc.greater_equal(bars["date"], pa.scalar(first, pa.date32())),
+                    pc.less_equal(bars["date"], pa.scalar(last, pa.date32())),
+                ),
+            )
+            halted = pc.or_(halted, in_halt)
+        return bars.filter(pc.invert(halted))
+
+    def grouped_daily(self, day: dt.date) -> pa.Table:
+        return self._trading(super().grouped_daily(day))
+
+    def ticker_range(self, symbol: str, start: dt.date, end: dt.date) -> pa.Table:
+        return self._trading(super().ticker_range(symbol, start, end))
 
 
 def _features(warehouse) -> pa.Table:
@@ -55,8 +87,7 @@ def _restate_after(lake_dir, calendar, cutoff: dt.date) -> int:
     for price in ("open", "high", "low", "close", "vwap"):
         bars[price] = (bars[price] * 1.25).round(4)
     bars["volume"] = bars["volume"] * 3
-    # after the fetch's own landing (stamped with the real clock), so the restatement wins
-    restated_at = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    restated_at = landed_at(SAMPLE_END) + dt.timedelta(days=1)
     land_bars(
         Lake.open(str(lake_dir)),
         calendar,
@@ -73,10 +104,20 @@ def built(tmp_path_factory, calendar):
     lake_dir = tmp / "lake"
     lake = Lake.open(str(lake_dir))
     stores = Stores.connect(f"sqlite:///{tmp / 'wm.sqlite'}")
-    market = SampleMarket(calendar)
-    fetch_tickers(market, lake, stores, SAMPLE_END)
-    request = OhlcvRequest(start=START, end=SAMPLE_END, history_start=START)
-    fetch_ohlcv(market, lake, stores, calendar, request)
+    market = _HaltedMarket(calendar)
+    # Landed as a daily pipeline lands: the history one evening, the last session the
+    # next, the restatement a day later. The models' cursor look-back then reaches only
+    # the last session, and the incremental build recomputes only what the restatement
+    # reaches (landed at once, all of history would be new to it).
+    eve = max(day for day in calendar.sessions if day < SAMPLE_END)
+    with pytest.MonkeyPatch.context() as clock:
+        clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(eve))
+        fetch_tickers(market, lake, stores, SAMPLE_END)
+        request = OhlcvRequest(start=START, end=eve, history_start=START)
+        fetch_ohlcv(market, lake, stores, calendar, request)
+        clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(SAMPLE_END))
+        request = OhlcvRequest(end=SAMPLE_END, history_start=START)
+        fetch_ohlcv(market, lake, stores, calendar, request)
     changed_lake = tmp / "changed_lake"
     shutil.copytree(lake_dir, changed_lake)
     restated = _restate_after(changed_lake, calendar, CUTOFF)
@@ -123,8 +164,26 @@ def test_later_features_and_the_labels_that_look_past_the_cutoff_change(built):
 
 
 def test_an_incremental_build_over_the_restatement_equals_a_full_build(built):
+    """Keys, labels and integers exactly; doubles to 1e-9 relative: a rolling window's
+    sum depends, in its last bits, on where the rows read begin."""
     assert built["incremental"].num_rows == built["changed"].num_rows > 10_000
-    assert built["incremental"].equals(built["changed"])
+    pd.testing.assert_frame_equal(
+        built["incremental"].to_pandas(), built["changed"].to_pandas(), rtol=1e-9, atol=1e-12
+    )
+
+
+def test_the_labels_of_the_bars_before_a_halt_follow_the_restatement_after_it(built):
+    """The HORIZON bars before a halt take their labels from the restated bars after it,
+    however long the halt: the incremental run rewrites them too (the equality above)."""
+    original, changed = built["original"].to_pandas(), built["changed"].to_pandas()
+    for symbol, (first, last) in HALTS.items():
+        before = original[(original["symbol"] == symbol) & (original["date"] < first)]
+        assert not ((original["symbol"] == symbol) & original["date"].between(first, last)).any()
+        moved = before.tail(HORIZON).merge(
+            changed[changed["symbol"] == symbol], on=["symbol", "date"], suffixes=("", "_new")
+        )
+        assert len(moved) == HORIZON
+        assert (moved["forward_return"] != moved["forward_return_new"]).all()
 
 
 def test_labels_are_null_only_for_the_last_bars_of_each_symbol(built):

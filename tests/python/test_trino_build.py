@@ -60,7 +60,7 @@ from ingestion.stores import Stores
 from ml.predict import write_predictions
 from tests.python.athena_helpers import AthenaCompile, MotoAthena, compile_for_athena
 from tests.python.athena_on_trino import athena_on_trino
-from tests.python.dbt_helpers import TABLES, WRITE_COLUMNS, content_sql, dbt
+from tests.python.dbt_helpers import TABLES, WRITE_COLUMNS, content_sql, dbt, landed_at
 from tests.python.test_dbt_candlestick_incremental import _doji_correction
 from tests.python.trino_helpers import (
     create_landing_tables,
@@ -95,10 +95,6 @@ KEYS = {
 COMPARED = (*TABLES, "gold.predictions")
 RELATIVE_TOLERANCE = 1e-9
 MISMATCHES_SHOWN = 10
-
-
-def _landed_at(session: dt.date) -> dt.datetime:
-    return dt.datetime.combine(session, dt.time(21, 30), tzinfo=dt.UTC)
 
 
 def _duckdb_tables(warehouse: Path) -> dict[str, tuple[list[str], list[tuple]]]:
@@ -242,23 +238,23 @@ def built(trino_server, tmp_path_factory, calendar, moto_server) -> dict[str, An
     steps: dict[str, Any] = {"prefix": prefix}
     clock = pytest.MonkeyPatch()
     try:
-        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(END))
+        clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(END))
         fetch_tickers(market, lake, stores, END)
         request = OhlcvRequest(start=START, end=END, history_start=START)
         fetch_ohlcv(market, lake, stores, calendar, request)
         backfill = _long_history(calendar, START - dt.timedelta(days=1))
-        land_bars(lake, calendar, backfill, "backfill", _landed_at(END))
-        _predict(lake, _landed_at(END) + dt.timedelta(minutes=30))
+        land_bars(lake, calendar, backfill, "backfill", landed_at(END))
+        _predict(lake, landed_at(END) + dt.timedelta(minutes=30))
         create_landing_tables(trino_server, lake_dir, f"{prefix}landing")
         steps["first"] = _build_both(tmp, "first", trino_server, env, warehouse)
         steps["athena_full"] = _athena_compile(tmp, moto_server, trino_server, prefix, [])
         steps["first"]["athena"] = _run_athena_models(trino_server, steps["athena_full"])
 
         # one more session, then a late correction of an old bar (a doji now)
-        clock.setattr(landing_pipeline, "utcnow", lambda: _landed_at(NEXT))
+        clock.setattr(landing_pipeline, "utcnow", lambda: landed_at(NEXT))
         fetch_ohlcv(market, lake, stores, calendar, OhlcvRequest(end=NEXT, history_start=START))
         correction = _doji_correction(lake_dir, CORRECTED_SYMBOL, CORRECTED_DATE)
-        corrected_at = _landed_at(NEXT) + dt.timedelta(days=1)
+        corrected_at = landed_at(NEXT) + dt.timedelta(days=1)
         land_bars(lake, calendar, correction, "correction", corrected_at)
         restated_at = corrected_at + dt.timedelta(minutes=5)
         land_bars(lake, calendar, _split_restatement(lake_dir), "split", restated_at)
