@@ -20,11 +20,13 @@ alike; the per-query minimums do not grow). Target: the daily run
 reads under 2% of what a full rebuild reads.
 
 One setting differs from the tests: Trino reads a Parquet file under 3 MB whole
-(`parquet.small-file-threshold`), every column of it. At 1,000 symbols a month's file of
-a table is that small, at 10,000 symbols it is not, so the default would make the
-1,000-symbol daily run read up to 25 times what the same run reads at the size it stands
-for. The bench sets the threshold to 0: a query reads the column chunks it needs, as
-Athena bills columnar data (`--whole-small-files` keeps Trino's default).
+(`parquet.small-file-threshold`), every column of it, and a file's size grows with the
+symbols it holds. At 1,000 symbols every month's file of a table is under 3 MB; at 10,000
+only the newest ones are (the current month early in the month, each day's MERGE output).
+The bench scales the threshold with the market (3 MB x symbols / 10,000: 315 kB at
+1,000), so the files read whole are those that would be at 10,000 symbols, and the others
+are read by the column chunks a query needs, as Athena bills columnar data.
+`--whole-small-files` keeps Trino's 3 MB at this size.
 
 Writes <out>/bench_trino_<S>x<M>.json and .md; --results copies them to bench/results/.
 """
@@ -60,8 +62,7 @@ DAILY_SHARE_TARGET = 0.02
 MEMORY = Memory(heap_gb=6, query_gb=4)
 # Keep every query of both runs in /v1/query until they are read.
 HISTORY = {"query.max-history": "100000", "query.min-expire-age": "6h"}
-# Only the column chunks a query needs, whatever the file's size (see the docstring).
-COLUMN_READS = {"parquet.small-file-threshold": "0B"}
+TRINO_SMALL_FILE_BYTES = 3 * 2**20  # parquet.small-file-threshold's default, "3MB"
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 HEAVIEST = 25  # queries kept per run, with the start of their SQL, to see what reads
 HEAD_CHARS = 600
@@ -69,7 +70,8 @@ _NODE = re.compile(r'"node_id": "([^"]+)"')
 # A statement dbt sends without its query comment (the insert into a contracted model's
 # staging table, or into the model itself on its first build) belongs to that model.
 _STAGING = re.compile(r'"(\w+)__dbt_tmp"')
-_FIRST_INSERT = re.compile(r'\s*insert into "\w+"\."\w+"\."(\w+)"')
+# (A seed's insert names its columns: it stays dbt's own.)
+_FIRST_INSERT = re.compile(r'\s*insert into "\w+"\."\w+"\."(\w+)"\s*\(\s*select\b')
 _UNITS = {"B": 1, "kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40, "PB": 2**50}
 
 
@@ -179,6 +181,16 @@ def athena_dollars(total: dict[str, int], scale: float) -> float:
     return (total["physical_input_bytes"] * scale + minimums) / 1e12 * DOLLARS_PER_TB
 
 
+def reader_settings(symbols: int, whole_small_files: bool) -> dict[str, str]:
+    """The Parquet reader's catalog settings: Trino's small-file threshold scaled to the
+    market, so that a file is read whole when its counterpart at TARGET_SYMBOLS would be
+    (files grow linearly in symbols), or Trino's default with `whole_small_files`."""
+    if whole_small_files:
+        return {}
+    scaled = TRINO_SMALL_FILE_BYTES * min(symbols, TARGET_SYMBOLS) // TARGET_SYMBOLS
+    return {"parquet.small-file-threshold": f"{scaled}B"}
+
+
 def run(symbols: int, sessions: int, out: Path, whole_small_files: bool = False) -> dict[str, Any]:
     generated = market(symbols, sessions, out)
     work = out / f"trino_{symbols}x{sessions}"
@@ -187,7 +199,7 @@ def run(symbols: int, sessions: int, out: Path, whole_small_files: bool = False)
     # The server's local:/// root must hold the market's lake: `out` does. Its metastore
     # and tables (<out>/warehouse) start empty: the full build is from empty.
     shutil.rmtree(out / "warehouse", ignore_errors=True)
-    readers = {} if whole_small_files else COLUMN_READS
+    readers = reader_settings(symbols, whole_small_files)
     with running_trino(work / "server", out, MEMORY, HISTORY, readers) as server:
         prefix = f"bench{symbols}_"
         create_landing_tables(server, generated.lake, f"{prefix}landing")
@@ -227,6 +239,18 @@ def _mib(value: int) -> str:
     return f"{value / 2**20:,.1f}"
 
 
+def _reader_note(catalog: dict[str, str]) -> str:
+    threshold = catalog.get("parquet.small-file-threshold")
+    if threshold is None:
+        return "Files under 3 MB are read whole (Trino's default at this size)."
+    return (
+        f"Files under {data_size(threshold) / 1e3:,.0f} kB are read whole, the others by the "
+        f"column chunks a query needs (parquet.small-file-threshold={threshold}: Trino's "
+        f"3 MB scaled to this market, so the files read whole are those that would be at "
+        f"{TARGET_SYMBOLS:,} symbols)."
+    )
+
+
 def markdown(result: dict[str, Any]) -> str:
     size, full, daily = result["size"], result["full"], result["daily"]
     cost = result["athena_dollars"]
@@ -238,12 +262,7 @@ def markdown(result: dict[str, Any]) -> str:
         "from files: what Athena bills as data scanned), per dbt node from its query "
         "comment. Athena: $5/TB scanned, 10 MB minimum per query; at 10,000 symbols the "
         "bytes read grow linearly, the minimums stay. "
-        + (
-            "Small files are read by the column chunks a query needs "
-            "(parquet.small-file-threshold=0B), as at 10,000 symbols."
-            if result["trino"].get("catalog")
-            else "Files under 3 MB are read whole (Trino's default)."
-        ),
+        + _reader_note(result["trino"].get("catalog", {})),
         "",
         "| Run | Wall s | Queries | Read MiB | Billed MiB | Athena $ here | "
         f"Athena $ at {TARGET_SYMBOLS:,} symbols |",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.bench_trino import statement_node
+from bench.bench_trino import reader_settings, statement_node
 from bench.report import Row, Side, busy_seconds
 from core.paths import REPO_ROOT
 
@@ -165,9 +165,21 @@ def test_models_are_timed_by_the_wall_seconds_any_of_them_ran() -> None:
         ('insert into "c"."gold"."ml_features__dbt_tmp" (select 1)', "model.condvest.ml_features"),
         ('\n insert into "c"."gold"."ml_features"\n (select 1)', "model.condvest.ml_features"),
         ('select 1 from "c"."gold"."ml_features"', "(dbt's own queries)"),
+        ('insert into "c"."staging"."pattern_catalog" (name, kind) values', "(dbt's own queries)"),
     ],
 )  # fmt: skip
 def test_the_trino_bench_counts_each_statement_under_the_model_it_writes(sql, node):
     """The statements dbt sends without its query comment (a contracted model's inserts,
     into its staging table or, on its first build, into itself) count for that model."""
     assert statement_node(sql) == node
+
+
+def test_the_trino_bench_reads_whole_the_files_that_would_be_small_at_10000_symbols():
+    """Trino's 3 MB small-file threshold, scaled: files grow linearly in symbols."""
+    assert reader_settings(1_000, whole_small_files=False) == {
+        "parquet.small-file-threshold": f"{3 * 2**20 // 10}B"
+    }
+    assert reader_settings(25_000, whole_small_files=False) == {
+        "parquet.small-file-threshold": f"{3 * 2**20}B"
+    }
+    assert reader_settings(1_000, whole_small_files=True) == {}  # Trino's default
