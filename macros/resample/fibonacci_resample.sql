@@ -1,3 +1,6 @@
+-- noqa: disable=LT02
+-- (outside a model the macro renders nothing, and sqlfluff's indent rule misreads its
+-- opening `set` statements)
 {#-
     One Silver resample: bars of `sessions` NYSE sessions, aligned on the calendar.
 
@@ -21,7 +24,9 @@
     properties=storage_partitioning_properties(),
 ) }}
 
-{% set first_session = (resample_first_session(sessions) if is_incremental() else none) or 0 %}
+{#- the cursor is read once: each read is a query of its own #}
+{% set cursor = cursor_lookback('max_ingested_at', this) if is_incremental() else none %}
+{% set first_session = (resample_first_session(sessions, cursor) if cursor else 0) or 0 %}
 
 with
 
@@ -67,7 +72,7 @@ touched as (
         symbol,
         {{ integer_divide('session_index', sessions) }} as bucket_number
     from {{ ref('ohlcv_daily') }}
-    where ingested_at > {{ cursor_lookback('max_ingested_at', this) }}
+    where ingested_at > {{ cursor }}
 
     union
 
