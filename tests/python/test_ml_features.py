@@ -164,8 +164,9 @@ def test_later_features_and_the_labels_that_look_past_the_cutoff_change(built):
 
 
 def test_an_incremental_build_over_the_restatement_equals_a_full_build(built):
-    """Keys, labels and integers exactly; doubles to 1e-9 relative: a rolling window's
-    sum depends, in its last bits, on where the rows read begin."""
+    """Keys, dates, integers (label_up among them) exactly; doubles, forward_return among
+    them, to 1e-9 relative: a rolling window's sum depends, in its last bits, on where the
+    rows read begin."""
     assert built["incremental"].num_rows == built["changed"].num_rows > 10_000
     pd.testing.assert_frame_equal(
         built["incremental"].to_pandas(), built["changed"].to_pandas(), rtol=1e-9, atol=1e-12
